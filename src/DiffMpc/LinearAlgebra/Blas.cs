@@ -1,0 +1,158 @@
+// Small dense kernels named after their BLAS counterparts. All matrices are row-major with an
+// explicit leading dimension (the distance between consecutive rows). They are written for the
+// tiny matrices of one stage (n, m <= ~64): no allocation, no bounds beyond the spans given.
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace DiffMpc.LinearAlgebra;
+
+/// <summary>Level-1/2/3 BLAS-style kernels on row-major spans.</summary>
+internal static class Blas
+{
+    /// <summary>dot = x' y (BLAS ddot).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static double Dot(ReadOnlySpan<double> x, ReadOnlySpan<double> y)
+    {
+        Debug.Assert(x.Length == y.Length);
+        double s = 0;
+        for (int i = 0; i < x.Length; i++)
+        {
+            s += x[i] * y[i];
+        }
+        return s;
+    }
+
+    /// <summary>y += alpha x (BLAS daxpy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Axpy(double alpha, ReadOnlySpan<double> x, Span<double> y)
+    {
+        Debug.Assert(x.Length == y.Length);
+        for (int i = 0; i < x.Length; i++)
+        {
+            y[i] += alpha * x[i];
+        }
+    }
+
+    /// <summary>
+    /// y = alpha op(A) x + beta y (BLAS dgemv) where A is rows x cols with leading dimension lda
+    /// and op(A) = A or A'. With beta = 0, y is overwritten (NaN in y does not propagate).
+    /// </summary>
+    public static void Gemv(bool transA, int rows, int cols, double alpha, ReadOnlySpan<double> a, int lda,
+        ReadOnlySpan<double> x, double beta, Span<double> y)
+    {
+        if (!transA)
+        {
+            Debug.Assert(x.Length >= cols && y.Length >= rows);
+            for (int i = 0; i < rows; i++)
+            {
+                double s = Dot(a.Slice(i * lda, cols), x[..cols]);
+                y[i] = beta == 0 ? alpha * s : alpha * s + beta * y[i];
+            }
+        }
+        else
+        {
+            Debug.Assert(x.Length >= rows && y.Length >= cols);
+            Span<double> yy = y[..cols];
+            if (beta == 0)
+            {
+                yy.Clear();
+            }
+            else if (beta != 1)
+            {
+                for (int j = 0; j < cols; j++)
+                {
+                    yy[j] *= beta;
+                }
+            }
+            for (int i = 0; i < rows; i++)
+            {
+                Axpy(alpha * x[i], a.Slice(i * lda, cols), yy);
+            }
+        }
+    }
+
+    /// <summary>
+    /// C = alpha op(A) op(B) + beta C (BLAS dgemm) for row-major A, B, C where op(A) is m x k,
+    /// op(B) is k x n and C is m x n. With beta = 0, C is overwritten.
+    /// </summary>
+    public static void Gemm(bool transA, bool transB, int m, int n, int k, double alpha,
+        ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb,
+        double beta, Span<double> c, int ldc)
+    {
+        for (int i = 0; i < m; i++)
+        {
+            Span<double> ci = c.Slice(i * ldc, n);
+            if (beta == 0)
+            {
+                ci.Clear();
+            }
+            else if (beta != 1)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    ci[j] *= beta;
+                }
+            }
+        }
+        if (k == 0 || alpha == 0)
+        {
+            return;
+        }
+
+        if (!transB)
+        {
+            // Row i of C accumulates alpha * op(A)[i, p] * B[p, :]: contiguous inner loops.
+            for (int i = 0; i < m; i++)
+            {
+                Span<double> ci = c.Slice(i * ldc, n);
+                for (int p = 0; p < k; p++)
+                {
+                    double aip = transA ? a[p * lda + i] : a[i * lda + p];
+                    if (aip != 0)
+                    {
+                        Axpy(alpha * aip, b.Slice(p * ldb, n), ci);
+                    }
+                }
+            }
+        }
+        else
+        {
+            // C[i, j] += alpha * op(A)[i, :] . B[j, :]
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double s = 0;
+                    if (transA)
+                    {
+                        for (int p = 0; p < k; p++)
+                        {
+                            s += a[p * lda + i] * b[j * ldb + p];
+                        }
+                    }
+                    else
+                    {
+                        s = Dot(a.Slice(i * lda, k), b.Slice(j * ldb, k));
+                    }
+                    c[i * ldc + j] += alpha * s;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// A += alpha x y' (BLAS dger) for a rows x cols row-major A with leading dimension lda.
+    /// </summary>
+    public static void Ger(int rows, int cols, double alpha, ReadOnlySpan<double> x, ReadOnlySpan<double> y,
+        Span<double> a, int lda)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            double s = alpha * x[i];
+            if (s != 0)
+            {
+                Axpy(s, y[..cols], a.Slice(i * lda, cols));
+            }
+        }
+    }
+}

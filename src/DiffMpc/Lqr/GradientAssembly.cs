@@ -1,0 +1,95 @@
+// Notation: tau, lambda the primal solution and costates; dtau, dlambda the adjoint solution.
+// Implicit differentiation of the KKT conditions gives, per stage t and element b:
+//   dL/dC_t = 1/2 (dtau_t tau_t' + tau_t dtau_t')     dL/dc_t = dtau_t
+//   dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'   dL/df_t = dlambda_{t+1}
+//   dL/dx_init = dlambda_1
+// Broadcast inputs receive the sum over the stages / elements that share them.
+using DiffMpc.Problems;
+using DiffMpc.Results;
+
+namespace DiffMpc.Lqr;
+
+/// <summary>One input's per-(t, b) gradient contribution.</summary>
+internal interface IStageContribution
+{
+    /// <summary>dst += the contribution of stage t, element b.</summary>
+    void AddTo(int t, int b, Span<double> dst);
+}
+
+/// <summary>Builds the gradients of every input from the primal and adjoint solutions.</summary>
+internal static class GradientAssembly
+{
+    /// <summary>
+    /// Sums the contributions of every stage and converged element into <paramref name="output"/>,
+    /// laid out like <paramref name="layout"/>. Summation order is fixed (t, then b), so results
+    /// do not depend on threading. Elements that did not converge contribute nothing.
+    /// </summary>
+    public static void Accumulate<TTerm>(in TTerm term, StageArray layout, double[] output, int stages, int batch,
+        int elementSize, ReadOnlySpan<SolveStatus> status)
+        where TTerm : struct, IStageContribution
+    {
+        Array.Clear(output);
+        StageView view = layout.View(batch, elementSize);
+        for (int t = 0; t < stages; t++)
+        {
+            for (int b = 0; b < batch; b++)
+            {
+                if (status[b] == SolveStatus.Converged)
+                {
+                    term.AddTo(t, b, output.AsSpan(t * view.TimeStride + b * view.BatchStride, elementSize));
+                }
+            }
+        }
+    }
+
+    /// <summary>dL/dC_t = 1/2 (dtau tau' + tau dtau').</summary>
+    internal readonly struct CostQuadraticTerm(LqrWorkspace ws) : IStageContribution
+    {
+        public void AddTo(int t, int b, Span<double> dst)
+        {
+            int N = ws.Dims.TauDim;
+            ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
+            for (int i = 0; i < N; i++)
+            {
+                Span<double> row = dst.Slice(i * N, N);
+                double di = 0.5 * dtau[i], ti = 0.5 * tau[i];
+                for (int j = 0; j < N; j++)
+                {
+                    row[j] += di * tau[j] + ti * dtau[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>dL/dc_t = dtau_t.</summary>
+    internal readonly struct CostLinearTerm(LqrWorkspace ws) : IStageContribution
+    {
+        public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DTauAt(t, b), dst);
+    }
+
+    /// <summary>dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.</summary>
+    internal readonly struct DynamicsTerm(LqrWorkspace ws) : IStageContribution
+    {
+        public void AddTo(int t, int b, Span<double> dst)
+        {
+            int n = ws.Dims.StateDim, N = ws.Dims.TauDim;
+            ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
+            ReadOnlySpan<double> lam = ws.LambdaAt(t + 1, b), dlam = ws.DLambdaAt(t + 1, b);
+            for (int i = 0; i < n; i++)
+            {
+                Span<double> row = dst.Slice(i * N, N);
+                double dl = dlam[i], l = lam[i];
+                for (int j = 0; j < N; j++)
+                {
+                    row[j] += dl * tau[j] + l * dtau[j];
+                }
+            }
+        }
+    }
+
+    /// <summary>dL/df_t = dlambda_{t+1}.</summary>
+    internal readonly struct OffsetTerm(LqrWorkspace ws) : IStageContribution
+    {
+        public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DLambdaAt(t + 1, b), dst);
+    }
+}

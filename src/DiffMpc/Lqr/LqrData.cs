@@ -1,0 +1,45 @@
+using DiffMpc.Problems;
+
+namespace DiffMpc.Lqr;
+
+/// <summary>
+/// Internal, layout-resolved view of one batch of LQR data: strided views of C [T][B][N][N],
+/// c [T][B][N], F [T-1][B][n][N], f [T-1][B][n] (may be zero) and x_init [B][n], N = n + m.
+/// The same engine serves user problems (broadcast views of the caller's arrays) and the LQR
+/// approximations built by iterative solvers (full views of workspace arrays).
+/// </summary>
+internal readonly struct LqrData
+{
+    public LqrData(MpcDimensions dims, double[] xInit, StageView C, StageView c, StageView F, StageView f)
+    {
+        Dims = dims;
+        XInit = xInit;
+        this.C = C;
+        this.c = c;
+        this.F = F;
+        this.f = f;
+    }
+
+    public MpcDimensions Dims { get; }
+
+    public double[] XInit { get; }
+
+    public StageView C { get; }
+
+    public StageView c { get; }
+
+    public StageView F { get; }
+
+    public StageView f { get; }
+
+    public static LqrData From(LqrProblem p)
+    {
+        MpcDimensions d = p.Dimensions;
+        int B = d.BatchSize, n = d.StateDim, N = d.TauDim;
+        return new LqrData(d, p.XInit,
+            p.CostQuadratic.View(B, N * N),
+            p.CostLinear.View(B, N),
+            p.Dynamics.View(B, n * N),
+            p.DynamicsOffset?.View(B, n) ?? default);
+    }
+}

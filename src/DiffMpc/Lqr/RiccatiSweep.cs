@@ -1,0 +1,212 @@
+// Notation (per batch element, stages t = 0..T-1 in code, 1..T in the docs):
+//   Q_t = sym(C_t) + F_t' V_{t+1} F_t,  q_t = c_t + F_t' (V_{t+1} f_t + v_{t+1})
+//   Q_uu = L_t L_t' (Cholesky),  K_t = -Q_uu^{-1} Q_ux,  k_t = -Q_uu^{-1} q_u
+//   V_t = Q_xx + Q_xu K_t,  v_t = q_x + K_t' q_u   (V_{T+1} = 0, v_{T+1} = 0)
+//   rollout: u_t = K_t x_t + k_t,  x_{t+1} = F_t tau_t + f_t
+//   costates: lambda_t = (sym(C_t) tau_t + c_t)_x + F_{t,x}' lambda_{t+1},  lambda_{T+1} = 0
+using DiffMpc.LinearAlgebra;
+using DiffMpc.Results;
+
+namespace DiffMpc.Lqr;
+
+/// <summary>
+/// The phases of the forward LQR solve for one batch element: <see cref="Factor"/> (backward
+/// Riccati recursion with a Cholesky factorisation of Q_uu per stage), <see cref="Rollout"/>,
+/// <see cref="Costates"/> and <see cref="Cost"/>.
+/// </summary>
+internal static class RiccatiSweep
+{
+    /// <summary>
+    /// Backward Riccati recursion: writes K_t, k_t and the Cholesky factor of Q_uu,t (+ mu I)
+    /// into the workspace. Returns <see cref="SolveStatus.NotPositiveDefinite"/> at the first
+    /// stage whose Q_uu cannot be factorised; never throws.
+    /// </summary>
+    public static SolveStatus Factor(in LqrData d, int b, double mu, LqrWorkspace ws, StageScratch s)
+    {
+        int T = d.Dims.Horizon, n = d.Dims.StateDim, m = d.Dims.ControlDim, N = n + m;
+        Span<double> V = s.V, v = s.v, Q = s.Q, q = s.q, W = s.W, h = s.h;
+        for (int t = T - 1; t >= 0; t--)
+        {
+            SymmetricPart(d.C.At(t, b), N, Q);
+            d.c.At(t, b).CopyTo(q);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<double> Ft = d.F.At(t, b);
+                Blas.Gemm(false, false, n, N, n, 1, V, n, Ft, N, 0, W, N);   // W = V F
+                Blas.Gemm(true, false, N, N, n, 1, Ft, N, W, N, 1, Q, N);    // Q += F' W
+                v.CopyTo(h);
+                if (!d.f.IsZero)
+                {
+                    Blas.Gemv(false, n, n, 1, V, n, d.f.At(t, b), 1, h);      // h = V f + v
+                }
+                Blas.Gemv(true, n, N, 1, Ft, N, h, 1, q);                    // q += F' h
+            }
+
+            Span<double> L = ws.CholAt(t, b);
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j <= i; j++)
+                {
+                    L[i * m + j] = Q[(n + i) * N + n + j];
+                }
+                L[i * m + i] += mu;
+            }
+            if (!Lapack.Potrf(m, L, m))
+            {
+                return SolveStatus.NotPositiveDefinite;
+            }
+
+            Span<double> K = ws.KAt(t, b);
+            for (int i = 0; i < m; i++)
+            {
+                Q.Slice((n + i) * N, n).CopyTo(K.Slice(i * n, n));
+            }
+            Lapack.Potrs(m, n, L, m, K, n);
+            Negate(K);
+            Span<double> k = ws.kAt(t, b);
+            q.Slice(n, m).CopyTo(k);
+            Lapack.Potrs(m, L, m, k);
+            Negate(k);
+
+            // V = Q_xx + Q_xu K (symmetrised against round-off), v = q_x + K' q_u.
+            for (int i = 0; i < n; i++)
+            {
+                Q.Slice(i * N, n).CopyTo(V.Slice(i * n, n));
+            }
+            Blas.Gemm(false, false, n, n, m, 1, Q[n..], N, K, n, 1, V, n);
+            Symmetrize(V, n);
+            q[..n].CopyTo(v);
+            Blas.Gemv(true, m, n, 1, K, n, q.Slice(n, m), 1, v);
+        }
+        return SolveStatus.Converged;
+    }
+
+    /// <summary>
+    /// Forward rollout of u_t = K_t x_t + k_t through the dynamics from x_1 = <paramref name="xInit"/>,
+    /// writing tau_t into <paramref name="tauAll"/> ([T][B][n+m]) with feedforward terms from
+    /// <paramref name="kAll"/> ([T][B][m]). Without the offset f (<paramref name="withOffset"/>
+    /// false) this is the adjoint rollout.
+    /// </summary>
+    public static void Rollout(in LqrData d, int b, LqrWorkspace ws, ReadOnlySpan<double> xInit, bool withOffset,
+        ReadOnlySpan<double> kAll, Span<double> tauAll)
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, m = d.Dims.ControlDim, N = n + m;
+        Span<double> tau0 = tauAll.Slice(b * N, N);
+        xInit.CopyTo(tau0);
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> tau = tauAll.Slice((t * B + b) * N, N);
+            Span<double> u = tau.Slice(n, m);
+            kAll.Slice((t * B + b) * m, m).CopyTo(u);
+            Blas.Gemv(false, m, n, 1, ws.KAt(t, b), n, tau[..n], 1, u);
+            if (t < T - 1)
+            {
+                Span<double> xNext = tauAll.Slice(((t + 1) * B + b) * N, n);
+                Blas.Gemv(false, n, N, 1, d.F.At(t, b), N, tau, 0, xNext);
+                if (withOffset && !d.f.IsZero)
+                {
+                    Blas.Axpy(1, d.f.At(t, b), xNext);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Costates of the dynamics constraints by the adjoint recursion
+    /// lambda_t = (sym(C_t) tau_t + g_t)_x + F_{t,x}' lambda_{t+1}, where g is c (primal) or the
+    /// loss gradient (adjoint), supplied by <paramref name="g"/>.
+    /// </summary>
+    public static void Costates<TLinear>(in LqrData d, int b, in TLinear g, ReadOnlySpan<double> tauAll,
+        Span<double> lambdaAll, StageScratch s)
+        where TLinear : struct, IStageVector
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, N = d.Dims.TauDim;
+        Span<double> r = s.q;
+        for (int t = T - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<double> tau = tauAll.Slice((t * B + b) * N, N);
+            Span<double> lam = lambdaAll.Slice((t * B + b) * n, n);
+            SymMatVecRows(d.C.At(t, b), N, n, tau, r);
+            g.AddTo(t, b, r[..n], 0);
+            r[..n].CopyTo(lam);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<double> lamNext = lambdaAll.Slice(((t + 1) * B + b) * n, n);
+                ReadOnlySpan<double> Ft = d.F.At(t, b);
+                for (int i = 0; i < n; i++)
+                {
+                    Blas.Axpy(lamNext[i], Ft.Slice(i * N, n), lam);   // lam += F_x' lamNext
+                }
+            }
+        }
+    }
+
+    /// <summary>sum_t 1/2 tau_t' C_t tau_t + c_t' tau_t for element b.</summary>
+    public static double Cost(in LqrData d, int b, ReadOnlySpan<double> tauAll)
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, N = d.Dims.TauDim;
+        double cost = 0;
+        for (int t = 0; t < T; t++)
+        {
+            ReadOnlySpan<double> tau = tauAll.Slice((t * B + b) * N, N);
+            ReadOnlySpan<double> C = d.C.At(t, b);
+            double quad = 0;
+            for (int i = 0; i < N; i++)
+            {
+                quad += tau[i] * Blas.Dot(C.Slice(i * N, N), tau);
+            }
+            cost += 0.5 * quad + Blas.Dot(d.c.At(t, b), tau);
+        }
+        return cost;
+    }
+
+    /// <summary>dst = (A + A')/2 for an N x N row-major A.</summary>
+    internal static void SymmetricPart(ReadOnlySpan<double> a, int N, Span<double> dst)
+    {
+        for (int i = 0; i < N; i++)
+        {
+            dst[i * N + i] = a[i * N + i];
+            for (int j = 0; j < i; j++)
+            {
+                double s = 0.5 * (a[i * N + j] + a[j * N + i]);
+                dst[i * N + j] = s;
+                dst[j * N + i] = s;
+            }
+        }
+    }
+
+    /// <summary>First <paramref name="rows"/> entries of sym(A) x for an N x N row-major A.</summary>
+    internal static void SymMatVecRows(ReadOnlySpan<double> a, int N, int rows, ReadOnlySpan<double> x, Span<double> y)
+    {
+        for (int i = 0; i < rows; i++)
+        {
+            double s = Blas.Dot(a.Slice(i * N, N), x);
+            for (int j = 0; j < N; j++)
+            {
+                s += a[j * N + i] * x[j];
+            }
+            y[i] = 0.5 * s;
+        }
+    }
+
+    private static void Symmetrize(Span<double> a, int n)
+    {
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < i; j++)
+            {
+                double s = 0.5 * (a[i * n + j] + a[j * n + i]);
+                a[i * n + j] = s;
+                a[j * n + i] = s;
+            }
+        }
+    }
+
+    private static void Negate(Span<double> x)
+    {
+        for (int i = 0; i < x.Length; i++)
+        {
+            x[i] = -x[i];
+        }
+    }
+}

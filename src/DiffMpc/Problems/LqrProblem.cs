@@ -1,0 +1,91 @@
+// Notation: tau_t = [x_t; u_t] (length n+m); C_t, c_t the cost Hessian and linear term; F_t, f_t
+// the dynamics x_{t+1} = F_t tau_t + f_t.
+using DiffMpc.Internal;
+
+namespace DiffMpc.Problems;
+
+/// <summary>
+/// A batch of B linear-quadratic control problems with horizon T:
+/// minimise sum_{t=1..T} 1/2 tau_t' C_t tau_t + c_t' tau_t over tau_t = [x_t; u_t]
+/// subject to x_{t+1} = F_t tau_t + f_t (t = 1..T-1) and x_1 = x_init.
+/// </summary>
+/// <remarks>
+/// All arrays are row-major and time-major (<c>[t][b][...]</c>), referenced rather than copied, and
+/// never modified by the library. C is used through its symmetric part (C + C')/2, which is all
+/// the quadratic form depends on; its gradient is therefore symmetric. Shapes are checked here;
+/// values (finiteness) are checked at every solve, since the arrays remain the caller's.
+/// </remarks>
+public sealed class LqrProblem
+{
+    /// <summary>Creates and validates a batch of LQR problems.</summary>
+    /// <param name="dimensions">T, B, n and m.</param>
+    /// <param name="xInit">Initial states x_1, shape [B][n].</param>
+    /// <param name="C">Cost Hessians of tau_t, shape [T][B][n+m][n+m] or a broadcast of it.</param>
+    /// <param name="c">Cost linear terms, shape [T][B][n+m] or a broadcast of it.</param>
+    /// <param name="F">Dynamics matrices, shape [T-1][B][n][n+m] or a broadcast of it (unused when T = 1; may then be null).</param>
+    /// <param name="f">Dynamics offsets, shape [T-1][B][n] or a broadcast of it; null means zero.</param>
+    /// <exception cref="ArgumentException">A shape does not match the dimensions.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
+    [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1708:Identifiers should differ by more than case",
+        Justification = "C, c, F, f are the names of the differentiable-MPC paper and of the golden data format.")]
+    public LqrProblem(MpcDimensions dimensions, double[] xInit, StageArray C, StageArray c, StageArray? F,
+        StageArray? f = null)
+    {
+        dimensions.Validate(nameof(dimensions));
+        int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
+        string nm = $"[{N}]";
+        Guard.Length(xInit, B * n, nameof(xInit), $"[B={B}][n={n}]");
+        Guard.StageArrayShape(C, T, "T", B, N * N, nm + nm, nameof(C));
+        Guard.StageArrayShape(c, T, "T", B, N, nm, nameof(c));
+        if (T > 1 || F is not null)
+        {
+            Guard.StageArrayShape(F, T - 1, "T-1", B, n * N, $"[{n}]" + nm, nameof(F));
+        }
+        if (f is not null)
+        {
+            Guard.StageArrayShape(f, T - 1, "T-1", B, n, $"[{n}]", nameof(f));
+        }
+
+        Dimensions = dimensions;
+        XInit = xInit;
+        CostQuadratic = C;
+        CostLinear = c;
+        Dynamics = F ?? StageArray.Shared(new double[n * N]);
+        DynamicsOffset = f;
+    }
+
+    /// <summary>T, B, n and m.</summary>
+    public MpcDimensions Dimensions { get; }
+
+    /// <summary>x_init, shape [B][n].</summary>
+    public double[] XInit { get; }
+
+    /// <summary>C, shape [T][B][n+m][n+m] or a broadcast of it.</summary>
+    public StageArray CostQuadratic { get; }
+
+    /// <summary>c, shape [T][B][n+m] or a broadcast of it.</summary>
+    public StageArray CostLinear { get; }
+
+    /// <summary>F, shape [T-1][B][n][n+m] or a broadcast of it.</summary>
+    public StageArray Dynamics { get; }
+
+    /// <summary>f, shape [T-1][B][n] or a broadcast of it; null when the dynamics have no offset.</summary>
+    public StageArray? DynamicsOffset { get; }
+
+    /// <summary>
+    /// Checks that every value is finite. Called by the solvers at every solve, because the arrays
+    /// are the caller's and may have changed since construction.
+    /// </summary>
+    /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
+    public void ValidateValues()
+    {
+        Guard.Finite(XInit, "xInit");
+        Guard.Finite(CostQuadratic.Data, "C");
+        Guard.Finite(CostLinear.Data, "c");
+        Guard.Finite(Dynamics.Data, "F");
+        if (DynamicsOffset is not null)
+        {
+            Guard.Finite(DynamicsOffset.Data, "f");
+        }
+    }
+}

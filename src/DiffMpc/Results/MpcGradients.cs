@@ -1,0 +1,35 @@
+namespace DiffMpc.Results;
+
+/// <summary>
+/// Gradients of a scalar loss L with respect to every input of an LQR problem, each with the
+/// shape (and broadcast layout) of the input it belongs to. Broadcast inputs hold the sum of the
+/// contributions of the stages and elements that share them. Elements that did not converge
+/// contribute zero.
+/// </summary>
+/// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
+public sealed class MpcGradients
+{
+    internal MpcGradients(double[] costQuadratic, double[] costLinear, double[] dynamics, double[]? dynamicsOffset, double[] xInit)
+    {
+        CostQuadratic = costQuadratic;
+        CostLinear = costLinear;
+        Dynamics = dynamics;
+        DynamicsOffset = dynamicsOffset;
+        XInit = xInit;
+    }
+
+    /// <summary>dL/dC, shape of C ([T][B][n+m][n+m] or its broadcast); symmetric per stage.</summary>
+    public double[] CostQuadratic { get; }
+
+    /// <summary>dL/dc, shape of c ([T][B][n+m] or its broadcast).</summary>
+    public double[] CostLinear { get; }
+
+    /// <summary>dL/dF, shape of F ([T-1][B][n][n+m] or its broadcast).</summary>
+    public double[] Dynamics { get; }
+
+    /// <summary>dL/df, shape of f ([T-1][B][n] or its broadcast); null when the problem had no f.</summary>
+    public double[]? DynamicsOffset { get; }
+
+    /// <summary>dL/dx_init, shape [B][n].</summary>
+    public double[] XInit { get; }
+}

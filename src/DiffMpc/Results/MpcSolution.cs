@@ -1,0 +1,89 @@
+using DiffMpc.Problems;
+
+namespace DiffMpc.Results;
+
+/// <summary>
+/// The solution of a batch of MPC problems. Arrays are time-major and row-major.
+/// </summary>
+/// <remarks>
+/// A solution returned by a reusable solver (<see cref="Lqr.LqrSolver"/>) is owned by it and
+/// overwritten by that solver's next solve; copy what you need to keep. A solution returned by
+/// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?)"/> has its own solver and stays valid.
+/// Elements whose <see cref="Status"/> is not <see cref="SolveStatus.Converged"/> hold NaN in
+/// <see cref="X"/>, <see cref="U"/>, <see cref="Costates"/> and <see cref="Cost"/>, as documented
+/// on each status value.
+/// </remarks>
+public sealed class MpcSolution
+{
+    internal MpcSolution(MpcDimensions dims, object owner)
+    {
+        Dimensions = dims;
+        Owner = owner;
+        int T = dims.Horizon, B = dims.BatchSize;
+        X = new double[T * B * dims.StateDim];
+        U = new double[T * B * dims.ControlDim];
+        Costates = new double[T * B * dims.StateDim];
+        Cost = new double[B];
+        Status = new SolveStatus[B];
+        Iterations = new int[B];
+    }
+
+    /// <summary>T, B, n and m.</summary>
+    public MpcDimensions Dimensions { get; }
+
+    /// <summary>Optimal states x_1..x_T, shape [T][B][n] (x_1 = x_init).</summary>
+    public double[] X { get; }
+
+    /// <summary>Optimal controls u_1..u_T, shape [T][B][m].</summary>
+    public double[] U { get; }
+
+    /// <summary>
+    /// Costates lambda_1..lambda_T, shape [T][B][n]: the multipliers of the constraints
+    /// x_1 = x_init and x_{t+1} = F_t tau_t + f_t, i.e. the gradient of the optimal cost-to-go.
+    /// </summary>
+    public double[] Costates { get; }
+
+    /// <summary>Objective value sum_t 1/2 tau_t' C_t tau_t + c_t' tau_t per element, shape [B].</summary>
+    public double[] Cost { get; }
+
+    /// <summary>Outcome per batch element, shape [B].</summary>
+    public SolveStatus[] Status { get; }
+
+    /// <summary>Iterations used per batch element, shape [B] (1 for an unconstrained LQR).</summary>
+    public int[] Iterations { get; }
+
+    /// <summary>The number of elements whose status is <see cref="SolveStatus.Converged"/>.</summary>
+    public int ConvergedCount
+    {
+        get
+        {
+            int count = 0;
+            foreach (SolveStatus s in Status)
+            {
+                count += s == SolveStatus.Converged ? 1 : 0;
+            }
+            return count;
+        }
+    }
+
+    /// <summary>True when every element converged.</summary>
+    public bool AllConverged => ConvergedCount == Status.Length;
+
+    /// <summary>The solver that produced this solution and can differentiate it.</summary>
+    internal object Owner { get; }
+
+    /// <summary>Incremented by every solve that writes this object.</summary>
+    internal int Version { get; set; }
+
+    /// <summary>x_t of element b as a span of length n (t is 0-based).</summary>
+    /// <param name="t">Stage, 0..T-1.</param>
+    /// <param name="b">Batch element, 0..B-1.</param>
+    public ReadOnlySpan<double> StateAt(int t, int b) =>
+        X.AsSpan((t * Dimensions.BatchSize + b) * Dimensions.StateDim, Dimensions.StateDim);
+
+    /// <summary>u_t of element b as a span of length m (t is 0-based).</summary>
+    /// <param name="t">Stage, 0..T-1.</param>
+    /// <param name="b">Batch element, 0..B-1.</param>
+    public ReadOnlySpan<double> ControlAt(int t, int b) =>
+        U.AsSpan((t * Dimensions.BatchSize + b) * Dimensions.ControlDim, Dimensions.ControlDim);
+}

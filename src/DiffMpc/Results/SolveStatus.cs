@@ -1,0 +1,17 @@
+namespace DiffMpc.Results;
+
+/// <summary>The outcome of one batch element's solve.</summary>
+public enum SolveStatus
+{
+    /// <summary>Solved to the requested accuracy; trajectories and gradients are valid.</summary>
+    Converged = 0,
+
+    /// <summary>
+    /// Q_uu was not positive definite at some stage (the problem is not strictly convex in the
+    /// controls). Trajectories and cost are NaN; gradients are zero.
+    /// </summary>
+    NotPositiveDefinite = 1,
+
+    /// <summary>A NaN or infinity arose during the solve. Trajectories and cost are NaN; gradients are zero.</summary>
+    NonFinite = 2,
+}
