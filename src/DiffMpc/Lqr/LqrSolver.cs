@@ -132,7 +132,8 @@ public sealed class LqrSolver
     private void ForwardElement(int b, StageScratch s)
     {
         int n = Dimensions.StateDim;
-        SolveStatus status = RiccatiSweep.Factor(_data, b, _mu, _ws, s);
+        var gains = default(UnconstrainedGains);
+        SolveStatus status = RiccatiSweep.Factor(_data, b, _mu, new ViewStageVector(_data.c), withOffset: true, ref gains, _ws, s);
         double cost = double.NaN;
         if (status == SolveStatus.Converged)
         {

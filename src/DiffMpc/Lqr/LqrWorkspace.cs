@@ -26,6 +26,14 @@ internal sealed class LqrWorkspace
         DTau = new double[T * B * N];
         DLambda = new double[T * B * n];
         Dk = new double[T * B * m];
+        Free = new bool[T * B * m];
+        FreeCount = new int[T * B];
+        TauTrial = new double[T * B * N];
+        CostGradient = new double[T * B * N];
+        Iterations = new int[B];
+        StepNorm = new double[B];
+        KktResidual = new double[B];
+        ActiveCount = new int[B];
         Scratch = new StageScratch[workers];
         for (int i = 0; i < workers; i++)
         {
@@ -65,6 +73,30 @@ internal sealed class LqrWorkspace
     /// <summary>Adjoint feedforward gains, [T][B][m].</summary>
     public double[] Dk { get; }
 
+    /// <summary>Free (not held at a bound) flags of the controls, [T][B][m].</summary>
+    public bool[] Free { get; }
+
+    /// <summary>Number of free controls per stage, [T][B].</summary>
+    public int[] FreeCount { get; }
+
+    /// <summary>Line-search candidate trajectory, [T][B][n+m].</summary>
+    public double[] TauTrial { get; }
+
+    /// <summary>Gradient of the stage cost at the iterate, sym(C_t) tau_t + c_t, [T][B][n+m].</summary>
+    public double[] CostGradient { get; }
+
+    /// <summary>Outer iterations used per element, [B].</summary>
+    public int[] Iterations { get; }
+
+    /// <summary>Max-norm of the last control update per element, [B].</summary>
+    public double[] StepNorm { get; }
+
+    /// <summary>KKT residual (projected gradient of the condensed problem) per element, [B].</summary>
+    public double[] KktResidual { get; }
+
+    /// <summary>Controls at a bound per element, [B].</summary>
+    public int[] ActiveCount { get; }
+
     /// <summary>Per-worker temporaries.</summary>
     public StageScratch[] Scratch { get; }
 
@@ -84,6 +116,10 @@ internal sealed class LqrWorkspace
 
     public Span<double> DkAt(int t, int b) => Slice(Dk, t, b, Dims.ControlDim);
 
+    public Span<bool> FreeAt(int t, int b) => Free.AsSpan((t * Dims.BatchSize + b) * Dims.ControlDim, Dims.ControlDim);
+
+    public Span<double> TauTrialAt(int t, int b) => Slice(TauTrial, t, b, Dims.TauDim);
+
     private Span<double> Slice(double[] a, int t, int b, int size) =>
         a.AsSpan((t * Dims.BatchSize + b) * size, size);
 }
@@ -100,7 +136,31 @@ internal sealed class StageScratch
         q = new double[N];
         W = new double[n * N];
         h = new double[n];
+        Lo = new double[m];
+        Hi = new double[m];
+        FreeIdx = new int[m];
+        Rows = new double[m * Math.Max(n, 1)];
+        Rhs = new double[m];
+        Qp = new Box.BoxQp(m);
     }
+
+    /// <summary>Box-QP bounds of one stage, [m] each.</summary>
+    public double[] Lo { get; }
+
+    /// <summary>Upper box-QP bounds of one stage, [m].</summary>
+    public double[] Hi { get; }
+
+    /// <summary>Indices of the free controls of one stage, [m].</summary>
+    public int[] FreeIdx { get; }
+
+    /// <summary>Free rows of Q_ux of one stage, [m][n].</summary>
+    public double[] Rows { get; }
+
+    /// <summary>Right-hand side of a free-block solve, [m].</summary>
+    public double[] Rhs { get; }
+
+    /// <summary>The stage box-QP solver with its workspace.</summary>
+    public Box.BoxQp Qp { get; }
 
     /// <summary>Value-function Hessian V_{t+1}, [n][n].</summary>
     public double[] V { get; }

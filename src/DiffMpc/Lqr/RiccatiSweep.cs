@@ -1,7 +1,8 @@
 // Notation (per batch element, stages t = 0..T-1 in code, 1..T in the docs):
 //   Q_t = sym(C_t) + F_t' V_{t+1} F_t,  q_t = c_t + F_t' (V_{t+1} f_t + v_{t+1})
-//   Q_uu = L_t L_t' (Cholesky),  K_t = -Q_uu^{-1} Q_ux,  k_t = -Q_uu^{-1} q_u
-//   V_t = Q_xx + Q_xu K_t,  v_t = q_x + K_t' q_u   (V_{T+1} = 0, v_{T+1} = 0)
+//   gains (unconstrained): Q_uu = L_t L_t',  K_t = -Q_uu^{-1} Q_ux,  k_t = -Q_uu^{-1} q_u
+//   (box-constrained: see StageGains; clamped rows of K_t are zero)
+//   V_t = Q_xx + Q_xu K_t,  v_t = q_x + Q_xu k_t   (V_{T+1} = 0, v_{T+1} = 0)
 //   rollout: u_t = K_t x_t + k_t,  x_{t+1} = F_t tau_t + f_t
 //   costates: lambda_t = (sym(C_t) tau_t + c_t)_x + F_{t,x}' lambda_{t+1},  lambda_{T+1} = 0
 using DiffMpc.LinearAlgebra;
@@ -17,58 +18,49 @@ namespace DiffMpc.Lqr;
 internal static class RiccatiSweep
 {
     /// <summary>
-    /// Backward Riccati recursion: writes K_t, k_t and the Cholesky factor of Q_uu,t (+ mu I)
-    /// into the workspace. Returns <see cref="SolveStatus.NotPositiveDefinite"/> at the first
-    /// stage whose Q_uu cannot be factorised; never throws.
+    /// Backward Riccati recursion for element b. At each stage it forms Q_t, q_t (q from
+    /// <paramref name="linear"/>, plus V f when <paramref name="withOffset"/>), adds mu to the
+    /// diagonal of Q_uu, lets <paramref name="gains"/> compute k_t, K_t and the factor of the free
+    /// block of Q_uu, then updates V_t = Q_xx + Q_xu K_t, v_t = q_x + Q_xu k_t. Returns the first
+    /// non-converged status of the gains; never throws.
     /// </summary>
-    public static SolveStatus Factor(in LqrData d, int b, double mu, LqrWorkspace ws, StageScratch s)
+    public static SolveStatus Factor<TLinear, TGains>(in LqrData d, int b, double mu, in TLinear linear, bool withOffset,
+        ref TGains gains, LqrWorkspace ws, StageScratch s)
+        where TLinear : struct, IStageVector
+        where TGains : struct, IStageGains
     {
         int T = d.Dims.Horizon, n = d.Dims.StateDim, m = d.Dims.ControlDim, N = n + m;
         Span<double> V = s.V, v = s.v, Q = s.Q, q = s.q, W = s.W, h = s.h;
         for (int t = T - 1; t >= 0; t--)
         {
             SymmetricPart(d.C.At(t, b), N, Q);
-            d.c.At(t, b).CopyTo(q);
+            q.Clear();
+            linear.AddTo(t, b, q, 0);
             if (t < T - 1)
             {
                 ReadOnlySpan<double> Ft = d.F.At(t, b);
                 Blas.Gemm(false, false, n, N, n, 1, V, n, Ft, N, 0, W, N);   // W = V F
                 Blas.Gemm(true, false, N, N, n, 1, Ft, N, W, N, 1, Q, N);    // Q += F' W
                 v.CopyTo(h);
-                if (!d.f.IsZero)
+                if (withOffset && !d.f.IsZero)
                 {
                     Blas.Gemv(false, n, n, 1, V, n, d.f.At(t, b), 1, h);      // h = V f + v
                 }
                 Blas.Gemv(true, n, N, 1, Ft, N, h, 1, q);                    // q += F' h
             }
-
-            Span<double> L = ws.CholAt(t, b);
             for (int i = 0; i < m; i++)
             {
-                for (int j = 0; j <= i; j++)
-                {
-                    L[i * m + j] = Q[(n + i) * N + n + j];
-                }
-                L[i * m + i] += mu;
-            }
-            if (!Lapack.Potrf(m, L, m))
-            {
-                return SolveStatus.NotPositiveDefinite;
+                Q[(n + i) * N + n + i] += mu;
             }
 
-            Span<double> K = ws.KAt(t, b);
-            for (int i = 0; i < m; i++)
+            SolveStatus status = gains.Compute(t, b, Q, q, ws, s);
+            if (status != SolveStatus.Converged)
             {
-                Q.Slice((n + i) * N, n).CopyTo(K.Slice(i * n, n));
+                return status;
             }
-            Lapack.Potrs(m, n, L, m, K, n);
-            Negate(K);
-            Span<double> k = ws.kAt(t, b);
-            q.Slice(n, m).CopyTo(k);
-            Lapack.Potrs(m, L, m, k);
-            Negate(k);
 
-            // V = Q_xx + Q_xu K (symmetrised against round-off), v = q_x + K' q_u.
+            // V = Q_xx + Q_xu K (symmetrised against round-off), v = q_x + Q_xu k.
+            ReadOnlySpan<double> K = ws.KAt(t, b);
             for (int i = 0; i < n; i++)
             {
                 Q.Slice(i * N, n).CopyTo(V.Slice(i * n, n));
@@ -76,7 +68,7 @@ internal static class RiccatiSweep
             Blas.Gemm(false, false, n, n, m, 1, Q[n..], N, K, n, 1, V, n);
             Symmetrize(V, n);
             q[..n].CopyTo(v);
-            Blas.Gemv(true, m, n, 1, K, n, q.Slice(n, m), 1, v);
+            Blas.Gemv(false, n, m, 1, Q[n..], N, ws.kAt(t, b), 1, v);
         }
         return SolveStatus.Converged;
     }
@@ -126,7 +118,7 @@ internal static class RiccatiSweep
         {
             ReadOnlySpan<double> tau = tauAll.Slice((t * B + b) * N, N);
             Span<double> lam = lambdaAll.Slice((t * B + b) * n, n);
-            SymMatVecRows(d.C.At(t, b), N, n, tau, r);
+            SymMatVecRows(d.C.At(t, b), N, 0, tau, r[..n]);
             g.AddTo(t, b, r[..n], 0);
             r[..n].CopyTo(lam);
             if (t < T - 1)
@@ -175,17 +167,20 @@ internal static class RiccatiSweep
         }
     }
 
-    /// <summary>First <paramref name="rows"/> entries of sym(A) x for an N x N row-major A.</summary>
-    internal static void SymMatVecRows(ReadOnlySpan<double> a, int N, int rows, ReadOnlySpan<double> x, Span<double> y)
+    /// <summary>
+    /// Entries first .. first+y.Length-1 of sym(A) x for an N x N row-major A, into y.
+    /// </summary>
+    internal static void SymMatVecRows(ReadOnlySpan<double> a, int N, int first, ReadOnlySpan<double> x, Span<double> y)
     {
-        for (int i = 0; i < rows; i++)
+        for (int r = 0; r < y.Length; r++)
         {
+            int i = first + r;
             double s = Blas.Dot(a.Slice(i * N, N), x);
             for (int j = 0; j < N; j++)
             {
                 s += a[j * N + i] * x[j];
             }
-            y[i] = 0.5 * s;
+            y[r] = 0.5 * s;
         }
     }
 
@@ -199,14 +194,6 @@ internal static class RiccatiSweep
                 a[i * n + j] = s;
                 a[j * n + i] = s;
             }
-        }
-    }
-
-    private static void Negate(Span<double> x)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] = -x[i];
         }
     }
 }
