@@ -7,7 +7,7 @@ using DiffMpc.Results;
 namespace DiffMpc;
 
 /// <summary>
-/// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?)"/> solves a batch of
+/// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?, double[])"/> solves a batch of
 /// problems and <see cref="Backward"/> differentiates a loss on the solution. For repeated solves
 /// of one shape (a training loop), create an <see cref="LqrSolver"/> once and reuse it: it
 /// allocates nothing after its first call. All members are safe to call concurrently.
@@ -17,19 +17,20 @@ public static class Mpc
     /// <summary>Solves a batch of LQR problems with a solver of its own.</summary>
     /// <param name="problem">The problems.</param>
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
+    /// <param name="uInit">Optional warm start for box-constrained problems, shape [T][B][m].</param>
     /// <returns>The solution; it stays valid and can be passed to <see cref="Backward"/>.</returns>
-    /// <exception cref="ArgumentException">The problem holds a non-finite value.</exception>
-    public static MpcSolution Solve(LqrProblem problem, MpcOptions? options = null)
+    /// <exception cref="ArgumentException">The problem holds an invalid value, or uInit has the wrong shape.</exception>
+    public static MpcSolution Solve(LqrProblem problem, MpcOptions? options = null, double[]? uInit = null)
     {
         Guard.NotNull(problem, nameof(problem));
-        return new LqrSolver(problem.Dimensions, options).Solve(problem);
+        return new LqrSolver(problem.Dimensions, options).Solve(problem, uInit);
     }
 
     /// <summary>
     /// Gradients of a loss L with respect to every input of the problem that produced
     /// <paramref name="solution"/>, given dL/dx and dL/du at the solution.
     /// </summary>
-    /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?)"/> or from a solver's last solve.</param>
+    /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?, double[])"/> or from a solver's last solve.</param>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs.</returns>

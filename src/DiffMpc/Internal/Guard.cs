@@ -66,6 +66,16 @@ internal static class Guard
         }
     }
 
+    public static void NotValue(ReadOnlySpan<double> values, double forbidden, string paramName)
+    {
+        int i = values.IndexOf(forbidden);
+        if (i >= 0)
+        {
+            throw new ArgumentException(
+                $"{paramName} must not hold {forbidden.ToString(CultureInfo.InvariantCulture)}; entry {i} does.", paramName);
+        }
+    }
+
     public static void InRange(double value, double min, double max, string paramName, string what)
     {
         if (!(value >= min && value <= max))

@@ -3,9 +3,11 @@
 //   dL/dC_t = 1/2 (dtau_t tau_t' + tau_t dtau_t')     dL/dc_t = dtau_t
 //   dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'   dL/df_t = dlambda_{t+1}
 //   dL/dx_init = dlambda_1
+//   dL/du_bound,i = r_i of the adjoint, (sym(C_t) dtau_t + g_t)_u + F_{t,u}' dlambda_{t+1}, for a control
+//   held at that bound (it follows the bound: du_i/dbound_i = 1); zero elsewhere.
 // Broadcast inputs receive the sum over the stages / elements that share them.
 using DiffMpc.Problems;
-using DiffMpc.Results;
+using DiffMpc.Box;
 
 namespace DiffMpc.Lqr;
 
@@ -20,12 +22,12 @@ internal interface IStageContribution
 internal static class GradientAssembly
 {
     /// <summary>
-    /// Sums the contributions of every stage and converged element into <paramref name="output"/>,
+    /// Sums the contributions of every stage and included element into <paramref name="output"/>,
     /// laid out like <paramref name="layout"/>. Summation order is fixed (t, then b), so results
-    /// do not depend on threading. Elements that did not converge contribute nothing.
+    /// do not depend on threading. Elements not included (no valid solution) contribute nothing.
     /// </summary>
     public static void Accumulate<TTerm>(in TTerm term, StageArray layout, double[] output, int stages, int batch,
-        int elementSize, ReadOnlySpan<SolveStatus> status)
+        int elementSize, ReadOnlySpan<bool> include)
         where TTerm : struct, IStageContribution
     {
         Array.Clear(output);
@@ -34,7 +36,7 @@ internal static class GradientAssembly
         {
             for (int b = 0; b < batch; b++)
             {
-                if (status[b] == SolveStatus.Converged)
+                if (include[b])
                 {
                     term.AddTo(t, b, output.AsSpan(t * view.TimeStride + b * view.BatchStride, elementSize));
                 }
@@ -91,5 +93,41 @@ internal static class GradientAssembly
     internal readonly struct OffsetTerm(LqrWorkspace ws) : IStageContribution
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DLambdaAt(t + 1, b), dst);
+    }
+
+    /// <summary>
+    /// dL/du_lower or dL/du_upper: the adjoint control gradient of every control held at that
+    /// bound. With <paramref name="sumEntries"/> (a scalar bound) all entries add into dst[0].
+    /// A control whose lower and upper bounds coincide is attributed to the lower bound.
+    /// </summary>
+    internal readonly struct BoundTerm(LqrData d, ControlBox box, LqrWorkspace ws, SplitStageVector g, bool lowerSide,
+        bool sumEntries) : IStageContribution
+    {
+        public void AddTo(int t, int b, Span<double> dst)
+        {
+            int n = ws.Dims.StateDim, m = ws.Dims.ControlDim;
+            ReadOnlySpan<bool> free = ws.FreeAt(t, b);
+            ReadOnlySpan<double> u = ws.TauAt(t, b).Slice(n, m);
+            Span<double> r = ws.Scratch[0].Rhs.AsSpan(0, m);
+            bool computed = false;
+            for (int i = 0; i < m; i++)
+            {
+                if (free[i])
+                {
+                    continue;
+                }
+                bool atLower = u[i] == box.Lower(t, b, i);
+                if (atLower != lowerSide)
+                {
+                    continue;
+                }
+                if (!computed)
+                {
+                    KktResidual.ControlGradient(d, t, b, ws.DTauAt(t, b), g, ws.DLambda, r);
+                    computed = true;
+                }
+                dst[sumEntries ? 0 : i] += r[i];
+            }
+        }
     }
 }

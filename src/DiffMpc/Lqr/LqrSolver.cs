@@ -1,3 +1,4 @@
+using DiffMpc.Box;
 using DiffMpc.Internal;
 using DiffMpc.Options;
 using DiffMpc.Problems;
@@ -12,10 +13,17 @@ namespace DiffMpc.Lqr;
 /// for concurrent use.
 /// </summary>
 /// <remarks>
-/// <para>Forward: backward Riccati recursion with a Cholesky factorisation of Q_uu at every
-/// stage, then a forward rollout. Backward: the adjoint LQR of the KKT system, solved with the
-/// forward pass's Cholesky factors and gains (no second factorisation), then outer products of
-/// the primal and adjoint trajectories.</para>
+/// <para>Forward, unconstrained: backward Riccati recursion with a Cholesky factorisation of
+/// Q_uu at every stage, then a forward rollout. Forward with control bounds: control-limited DDP
+/// (a projected-Newton box QP per stage, clamped rollouts with a backtracking line search on the
+/// true cost) to a step-norm tolerance, then the active set of the solution is held fixed,
+/// Q_uu's free blocks are factorised once and a final Newton step polishes the free controls.
+/// Backward: the adjoint LQR of the KKT system with the active set held fixed (strict
+/// complementarity), solved with the forward pass's Cholesky factors and gains (no second
+/// factorisation), then outer products of the primal and adjoint trajectories.</para>
+/// <para>Degenerate points: a control exactly at a bound is treated as active (held at the bound)
+/// even when its multiplier is zero; its gradients are then the one-sided derivatives for
+/// perturbations that keep it at the bound.</para>
 /// <para>The solution and gradients objects returned are owned by the solver and overwritten by
 /// its next call. Between <see cref="Solve"/> and <see cref="Backward"/> the problem's arrays
 /// must not be modified.</para>
@@ -28,6 +36,9 @@ public sealed class LqrSolver
     private readonly double _mu;
     private LqrProblem? _problem;
     private LqrData _data;
+    private ControlBox _box;
+    private double[]? _uInit;
+    private readonly bool[] _differentiable;
     private MpcGradients? _gradients;
     private LqrProblem? _gradientLayout;
     private SplitStageVector _lossGradient;
@@ -46,6 +57,7 @@ public sealed class LqrSolver
         int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, dimensions.BatchSize);
         _ws = new LqrWorkspace(dimensions, workers);
         _solution = new MpcSolution(dimensions, this);
+        _differentiable = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
     }
@@ -58,9 +70,13 @@ public sealed class LqrSolver
 
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>
+    /// <param name="uInit">Optional warm start for the controls of a box-constrained problem,
+    /// shape [T][B][m] (clamped into the bounds); null starts from u = 0 clamped into the bounds.
+    /// Ignored without bounds (the solution is then computed exactly in one pass).</param>
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
-    /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, or a value is not finite.</exception>
-    public MpcSolution Solve(LqrProblem problem)
+    /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
+    /// value is not finite, or <paramref name="uInit"/> has the wrong shape.</exception>
+    public MpcSolution Solve(LqrProblem problem, double[]? uInit = null)
     {
         Guard.NotNull(problem, nameof(problem));
         if (problem.Dimensions != Dimensions)
@@ -70,8 +86,17 @@ public sealed class LqrSolver
                 nameof(problem));
         }
         problem.ValidateValues();
+        if (uInit is not null)
+        {
+            int T = Dimensions.Horizon, B = Dimensions.BatchSize, m = Dimensions.ControlDim;
+            Guard.Length(uInit, T * B * m, nameof(uInit), $"[T={T}][B={B}][m={m}]");
+            Guard.Finite(uInit, nameof(uInit));
+        }
         _problem = problem;
+        _uInit = uInit;
         _data = LqrData.From(problem);
+        _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
+            problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
         _runner.Run((int)Phase.Forward);
         PublishSolution();
         return _solution;
@@ -123,7 +148,7 @@ public sealed class LqrSolver
         {
             ForwardElement(b, s);
         }
-        else if (_ws.Status[b] == SolveStatus.Converged)
+        else if (_differentiable[b])
         {
             AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
         }
@@ -132,21 +157,42 @@ public sealed class LqrSolver
     private void ForwardElement(int b, StageScratch s)
     {
         int n = Dimensions.StateDim;
-        var gains = default(UnconstrainedGains);
-        SolveStatus status = RiccatiSweep.Factor(_data, b, _mu, new ViewStageVector(_data.c), withOffset: true, ref gains, _ws, s);
-        double cost = double.NaN;
-        if (status == SolveStatus.Converged)
+        SolveStatus status;
+        if (_box.IsBounded)
         {
-            RiccatiSweep.Rollout(_data, b, _ws, _data.XInit.AsSpan(b * n, n), withOffset: true, _ws.k, _ws.Tau);
+            status = ControlLimitedLqr.SolveElement(_data, _box, b, _uInit, Options, _ws, s);
+        }
+        else
+        {
+            var gains = default(UnconstrainedGains);
+            status = RiccatiSweep.Factor(_data, b, _mu, new ViewStageVector(_data.c), withOffset: true, ref gains, _ws, s);
+            if (status == SolveStatus.Converged)
+            {
+                RiccatiSweep.Rollout(_data, b, _ws, _data.XInit.AsSpan(b * n, n), withOffset: true, _ws.k, _ws.Tau);
+            }
+            _ws.Iterations[b] = 1;
+            _ws.StepNorm[b] = 0;
+        }
+
+        double cost = double.NaN, residual = double.NaN;
+        int active = 0;
+        bool hasSolution = status is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed;
+        if (hasSolution)
+        {
             RiccatiSweep.Costates(_data, b, new ViewStageVector(_data.c), _ws.Tau, _ws.Lambda, s);
             cost = RiccatiSweep.Cost(_data, b, _ws.Tau);
+            residual = KktResidual.Compute(_data, _box, b, _ws, s, out active);
             if (!double.IsFinite(cost) || !ElementFinite(b))
             {
                 status = SolveStatus.NonFinite;
+                hasSolution = false;
             }
         }
         _ws.Status[b] = status;
-        _ws.Cost[b] = status == SolveStatus.Converged ? cost : double.NaN;
+        _ws.Cost[b] = hasSolution ? cost : double.NaN;
+        _ws.KktResidual[b] = hasSolution ? residual : double.NaN;
+        _ws.ActiveCount[b] = hasSolution ? active : 0;
+        _differentiable[b] = status == SolveStatus.Converged || (hasSolution && Options.DifferentiateUnconverged);
     }
 
     private bool ElementFinite(int b)
@@ -183,7 +229,7 @@ public sealed class LqrSolver
                 Span<double> x = _solution.X.AsSpan((t * B + b) * n, n);
                 Span<double> u = _solution.U.AsSpan((t * B + b) * m, m);
                 Span<double> lam = _solution.Costates.AsSpan((t * B + b) * n, n);
-                if (_ws.Status[b] == SolveStatus.Converged)
+                if (_ws.Status[b] is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed)
                 {
                     ReadOnlySpan<double> tau = _ws.TauAt(t, b);
                     tau[..n].CopyTo(x);
@@ -200,14 +246,17 @@ public sealed class LqrSolver
         }
         _ws.Cost.CopyTo(_solution.Cost);
         _ws.Status.CopyTo(_solution.Status);
-        _solution.Iterations.AsSpan().Fill(1);
+        _ws.Iterations.CopyTo(_solution.Iterations);
+        _ws.StepNorm.CopyTo(_solution.StepNorm);
+        _ws.KktResidual.CopyTo(_solution.KktResidual);
+        _ws.ActiveCount.CopyTo(_solution.ActiveBounds);
         _solution.Version++;
     }
 
     private MpcGradients AssembleGradients()
     {
         LqrProblem p = _problem!;
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
         if (_gradients is null || !SameLayout(_gradientLayout!, p))
         {
             _gradients = new MpcGradients(
@@ -215,10 +264,12 @@ public sealed class LqrSolver
                 p.CostLinear.NewGradient(T, B, N).Data,
                 p.Dynamics.NewGradient(T - 1, B, n * N).Data,
                 p.DynamicsOffset?.NewGradient(T - 1, B, n).Data,
-                new double[B * n]);
+                new double[B * n],
+                p.ControlLower?.NewGradient(T, B, m).Data,
+                p.ControlUpper?.NewGradient(T, B, m).Data);
             _gradientLayout = p;
         }
-        ReadOnlySpan<SolveStatus> status = _ws.Status;
+        ReadOnlySpan<bool> status = _differentiable;
         GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
             _gradients.CostQuadratic, T, B, N * N, status);
         GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
@@ -230,10 +281,12 @@ public sealed class LqrSolver
             GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
                 _gradients.DynamicsOffset!, T - 1, B, n, status);
         }
+        AccumulateBound(p.ControlLower, _gradients.ControlLower, lowerSide: true);
+        AccumulateBound(p.ControlUpper, _gradients.ControlUpper, lowerSide: false);
         for (int b = 0; b < B; b++)
         {
             Span<double> dx = _gradients.XInit.AsSpan(b * n, n);
-            if (status[b] == SolveStatus.Converged)
+            if (status[b])
             {
                 _ws.DLambdaAt(0, b).CopyTo(dx);
             }
@@ -245,9 +298,25 @@ public sealed class LqrSolver
         return _gradients;
     }
 
+    private void AccumulateBound(StageArray? layout, double[]? output, bool lowerSide)
+    {
+        if (layout is null || output is null)
+        {
+            return;
+        }
+        int elementSize = layout.IsScalar ? 1 : Dimensions.ControlDim;
+        GradientAssembly.Accumulate(
+            new GradientAssembly.BoundTerm(_data, _box, _ws, _lossGradient, lowerSide, sumEntries: layout.IsScalar),
+            layout, output, Dimensions.Horizon, Dimensions.BatchSize, elementSize, _differentiable);
+    }
+
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>
         a.CostQuadratic.SameLayout(b.CostQuadratic) && a.CostLinear.SameLayout(b.CostLinear)
         && a.Dynamics.SameLayout(b.Dynamics)
         && (a.DynamicsOffset is null) == (b.DynamicsOffset is null)
-        && (a.DynamicsOffset is null || a.DynamicsOffset.SameLayout(b.DynamicsOffset));
+        && (a.DynamicsOffset is null || a.DynamicsOffset.SameLayout(b.DynamicsOffset))
+        && SameOptionalLayout(a.ControlLower, b.ControlLower) && SameOptionalLayout(a.ControlUpper, b.ControlUpper);
+
+    private static bool SameOptionalLayout(StageArray? a, StageArray? b) =>
+        a is null ? b is null : a.SameLayout(b);
 }

@@ -24,11 +24,57 @@ public sealed record MpcOptions
     /// </summary>
     public int MaxDegreeOfParallelism { get; init; } = -1;
 
+    /// <summary>
+    /// Convergence tolerance of the iterative (box-constrained, nonlinear) solvers: an element has
+    /// converged when the largest change of any control in an iteration is at most this. Default 1e-10.
+    /// </summary>
+    public double Tolerance { get; init; } = 1e-10;
+
+    /// <summary>Iteration limit of the iterative solvers per element. Default 100.</summary>
+    public int MaxIterations { get; init; } = 100;
+
+    /// <summary>Factor by which the line search shrinks the step, in (0, 1). Default 0.5.</summary>
+    public double LineSearchDecay { get; init; } = 0.5;
+
+    /// <summary>Most step sizes the line search tries per iteration. Default 30.</summary>
+    public int LineSearchMaxSteps { get; init; } = 30;
+
+    /// <summary>
+    /// Trust region on the control step: |u_new - u| &lt;= this per entry and iteration (delta_u).
+    /// Default +Infinity (none).
+    /// </summary>
+    public double TrustRegion { get; init; } = double.PositiveInfinity;
+
+    /// <summary>Iteration limit of the projected-Newton box QP solved at every stage. Default 100.</summary>
+    public int BoxQpMaxIterations { get; init; } = 100;
+
+    /// <summary>
+    /// When false (default), elements that did not converge (iteration limit, line-search failure)
+    /// contribute zero gradients (detached). When true, they are differentiated at the returned
+    /// iterate as if it were a solution. Elements with no valid solution always get zero.
+    /// </summary>
+    public bool DifferentiateUnconverged { get; init; }
+
     /// <summary>Throws when a setting is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public void Validate()
     {
         Guard.InRange(ControlRegularization, 0, double.MaxValue, nameof(ControlRegularization), nameof(ControlRegularization));
+        if (!(Tolerance > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, $"{nameof(Tolerance)} must be positive; got {Tolerance}.");
+        }
+        Guard.AtLeast(MaxIterations, 1, nameof(MaxIterations), nameof(MaxIterations));
+        if (!(LineSearchDecay > 0 && LineSearchDecay < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LineSearchDecay), LineSearchDecay, $"{nameof(LineSearchDecay)} must be in (0, 1); got {LineSearchDecay}.");
+        }
+        Guard.AtLeast(LineSearchMaxSteps, 1, nameof(LineSearchMaxSteps), nameof(LineSearchMaxSteps));
+        if (!(TrustRegion > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(TrustRegion), TrustRegion, $"{nameof(TrustRegion)} must be positive (or +Infinity); got {TrustRegion}.");
+        }
+        Guard.AtLeast(BoxQpMaxIterations, 1, nameof(BoxQpMaxIterations), nameof(BoxQpMaxIterations));
         if (MaxDegreeOfParallelism != -1)
         {
             Guard.AtLeast(MaxDegreeOfParallelism, 1, nameof(MaxDegreeOfParallelism), $"{nameof(MaxDegreeOfParallelism)} (or -1 for all cores)");

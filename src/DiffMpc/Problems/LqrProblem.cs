@@ -7,7 +7,8 @@ namespace DiffMpc.Problems;
 /// <summary>
 /// A batch of B linear-quadratic control problems with horizon T:
 /// minimise sum_{t=1..T} 1/2 tau_t' C_t tau_t + c_t' tau_t over tau_t = [x_t; u_t]
-/// subject to x_{t+1} = F_t tau_t + f_t (t = 1..T-1) and x_1 = x_init.
+/// subject to x_{t+1} = F_t tau_t + f_t (t = 1..T-1), x_1 = x_init and, optionally,
+/// u_lower &lt;= u_t &lt;= u_upper.
 /// </summary>
 /// <remarks>
 /// All arrays are row-major and time-major (<c>[t][b][...]</c>), referenced rather than copied, and
@@ -24,12 +25,15 @@ public sealed class LqrProblem
     /// <param name="c">Cost linear terms, shape [T][B][n+m] or a broadcast of it.</param>
     /// <param name="F">Dynamics matrices, shape [T-1][B][n][n+m] or a broadcast of it (unused when T = 1; may then be null).</param>
     /// <param name="f">Dynamics offsets, shape [T-1][B][n] or a broadcast of it; null means zero.</param>
+    /// <param name="uLower">Lower control bounds, shape [T][B][m], a broadcast of it, or a
+    /// <see cref="StageArray.Scalar"/>; -Infinity entries are unbounded; null means no lower bound.</param>
+    /// <param name="uUpper">Upper control bounds, like <paramref name="uLower"/>; +Infinity entries are unbounded.</param>
     /// <exception cref="ArgumentException">A shape does not match the dimensions.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is below 1.</exception>
     [System.Diagnostics.CodeAnalysis.SuppressMessage("Naming", "CA1708:Identifiers should differ by more than case",
         Justification = "C, c, F, f are the names of the differentiable-MPC paper and of the golden data format.")]
     public LqrProblem(MpcDimensions dimensions, double[] xInit, StageArray C, StageArray c, StageArray? F,
-        StageArray? f = null)
+        StageArray? f = null, StageArray? uLower = null, StageArray? uUpper = null)
     {
         dimensions.Validate(nameof(dimensions));
         int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
@@ -46,7 +50,19 @@ public sealed class LqrProblem
             Guard.StageArrayShape(f, T - 1, "T-1", B, n, $"[{n}]", nameof(f));
         }
 
+        int m = dimensions.ControlDim;
+        if (uLower is not null)
+        {
+            Guard.StageArrayShape(uLower, T, "T", B, m, $"[m={m}]", nameof(uLower), allowScalar: true);
+        }
+        if (uUpper is not null)
+        {
+            Guard.StageArrayShape(uUpper, T, "T", B, m, $"[m={m}]", nameof(uUpper), allowScalar: true);
+        }
+
         Dimensions = dimensions;
+        ControlLower = uLower;
+        ControlUpper = uUpper;
         XInit = xInit;
         CostQuadratic = C;
         CostLinear = c;
@@ -72,11 +88,21 @@ public sealed class LqrProblem
     /// <summary>f, shape [T-1][B][n] or a broadcast of it; null when the dynamics have no offset.</summary>
     public StageArray? DynamicsOffset { get; }
 
+    /// <summary>u_lower, shape [T][B][m], a broadcast of it or a scalar; null when unbounded below.</summary>
+    public StageArray? ControlLower { get; }
+
+    /// <summary>u_upper, shape [T][B][m], a broadcast of it or a scalar; null when unbounded above.</summary>
+    public StageArray? ControlUpper { get; }
+
+    /// <summary>True when at least one control bound is given.</summary>
+    public bool HasControlBounds => ControlLower is not null || ControlUpper is not null;
+
     /// <summary>
     /// Checks that every value is finite. Called by the solvers at every solve, because the arrays
     /// are the caller's and may have changed since construction.
     /// </summary>
-    /// <exception cref="ArgumentException">A value is NaN or infinite.</exception>
+    /// Bounds may be infinite but not NaN, and u_lower &lt;= u_upper everywhere.
+    /// <exception cref="ArgumentException">A value is NaN or infinite, or a lower bound exceeds its upper bound.</exception>
     public void ValidateValues()
     {
         Guard.Finite(XInit, "xInit");
@@ -86,6 +112,36 @@ public sealed class LqrProblem
         if (DynamicsOffset is not null)
         {
             Guard.Finite(DynamicsOffset.Data, "f");
+        }
+        if (ControlLower is not null)
+        {
+            Guard.NotNaN(ControlLower.Data, "uLower");
+            Guard.NotValue(ControlLower.Data, double.PositiveInfinity, "uLower");
+        }
+        if (ControlUpper is not null)
+        {
+            Guard.NotNaN(ControlUpper.Data, "uUpper");
+            Guard.NotValue(ControlUpper.Data, double.NegativeInfinity, "uUpper");
+        }
+        if (ControlLower is not null && ControlUpper is not null)
+        {
+            MpcDimensions d = Dimensions;
+            StageView lo = ControlLower.View(d.BatchSize, d.ControlDim), hi = ControlUpper.View(d.BatchSize, d.ControlDim);
+            for (int t = 0; t < d.Horizon; t++)
+            {
+                for (int b = 0; b < d.BatchSize; b++)
+                {
+                    for (int i = 0; i < d.ControlDim; i++)
+                    {
+                        if (lo.ValueAt(t, b, i) > hi.ValueAt(t, b, i))
+                        {
+                            throw new ArgumentException(
+                                $"uLower must not exceed uUpper; at t={t}, b={b}, i={i} uLower = {lo.ValueAt(t, b, i)} > uUpper = {hi.ValueAt(t, b, i)}.",
+                                "uLower");
+                        }
+                    }
+                }
+            }
         }
     }
 }

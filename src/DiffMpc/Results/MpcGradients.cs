@@ -9,8 +9,11 @@ namespace DiffMpc.Results;
 /// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
 public sealed class MpcGradients
 {
-    internal MpcGradients(double[] costQuadratic, double[] costLinear, double[] dynamics, double[]? dynamicsOffset, double[] xInit)
+    internal MpcGradients(double[] costQuadratic, double[] costLinear, double[] dynamics, double[]? dynamicsOffset,
+        double[] xInit, double[]? controlLower, double[]? controlUpper)
     {
+        ControlLower = controlLower;
+        ControlUpper = controlUpper;
         CostQuadratic = costQuadratic;
         CostLinear = costLinear;
         Dynamics = dynamics;
@@ -32,4 +35,13 @@ public sealed class MpcGradients
 
     /// <summary>dL/dx_init, shape [B][n].</summary>
     public double[] XInit { get; }
+
+    /// <summary>
+    /// dL/du_lower, shape of u_lower (or its broadcast); non-zero only where the bound is active.
+    /// Null when the problem had no lower bound.
+    /// </summary>
+    public double[]? ControlLower { get; }
+
+    /// <summary>dL/du_upper, like <see cref="ControlLower"/>.</summary>
+    public double[]? ControlUpper { get; }
 }

@@ -8,7 +8,7 @@ namespace DiffMpc.Results;
 /// <remarks>
 /// A solution returned by a reusable solver (<see cref="Lqr.LqrSolver"/>) is owned by it and
 /// overwritten by that solver's next solve; copy what you need to keep. A solution returned by
-/// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?)"/> has its own solver and stays valid.
+/// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?, double[])"/> has its own solver and stays valid.
 /// Elements whose <see cref="Status"/> is not <see cref="SolveStatus.Converged"/> hold NaN in
 /// <see cref="X"/>, <see cref="U"/>, <see cref="Costates"/> and <see cref="Cost"/>, as documented
 /// on each status value.
@@ -26,6 +26,9 @@ public sealed class MpcSolution
         Cost = new double[B];
         Status = new SolveStatus[B];
         Iterations = new int[B];
+        StepNorm = new double[B];
+        KktResidual = new double[B];
+        ActiveBounds = new int[B];
     }
 
     /// <summary>T, B, n and m.</summary>
@@ -51,6 +54,22 @@ public sealed class MpcSolution
 
     /// <summary>Iterations used per batch element, shape [B] (1 for an unconstrained LQR).</summary>
     public int[] Iterations { get; }
+
+    /// <summary>
+    /// Largest control change of the last iteration per element, shape [B] (0 for an
+    /// unconstrained LQR, which is solved exactly in one pass).
+    /// </summary>
+    public double[] StepNorm { get; }
+
+    /// <summary>
+    /// First-order optimality residual per element, shape [B]: the largest violation of the KKT
+    /// conditions of the problem condensed onto the controls (|gradient| on free controls, the
+    /// wrong-signed part at a bound). NaN for elements without a valid solution.
+    /// </summary>
+    public double[] KktResidual { get; }
+
+    /// <summary>Number of controls (over all stages) held at a bound per element, shape [B].</summary>
+    public int[] ActiveBounds { get; }
 
     /// <summary>The number of elements whose status is <see cref="SolveStatus.Converged"/>.</summary>
     public int ConvergedCount

@@ -14,4 +14,16 @@ public enum SolveStatus
 
     /// <summary>A NaN or infinity arose during the solve. Trajectories and cost are NaN; gradients are zero.</summary>
     NonFinite = 2,
+
+    /// <summary>
+    /// The iteration limit was reached before convergence. Trajectories hold the last (feasible)
+    /// iterate; gradients are zero unless <see cref="Options.MpcOptions.DifferentiateUnconverged"/>.
+    /// </summary>
+    MaxIterations = 3,
+
+    /// <summary>
+    /// No step size decreased the cost. Trajectories hold the last (feasible) iterate; gradients
+    /// are zero unless <see cref="Options.MpcOptions.DifferentiateUnconverged"/>.
+    /// </summary>
+    LineSearchFailed = 4,
 }

@@ -57,15 +57,17 @@ public sealed class GoldenTests
 
     private static void RunLinearQuadratic(GoldenCase g)
     {
-        bool bounded = g.Has("inputs.u_lower") || g.Has("inputs.u_upper");
-        Skip.If(bounded, $"{g.Name}: control bounds are not implemented yet (issue 3).");
-
         var dims = new MpcDimensions(g.T, g.B, g.N, g.M);
         double[]? f = g.Array("inputs.f");
         var problem = new LqrProblem(dims, g.Required("inputs.x_init"), g.Required("inputs.C"), g.Required("inputs.c"),
-            g.Array("inputs.F") is { } F ? StageArray.PerStage(F) : null, f is null ? null : StageArray.PerStage(f));
+            g.Array("inputs.F") is { } F ? StageArray.PerStage(F) : null, f is null ? null : StageArray.PerStage(f),
+            Bound(g, "inputs.u_lower"), Bound(g, "inputs.u_upper"));
 
         MpcSolution sol = Mpc.Solve(problem);
+        if (problem.HasControlBounds)
+        {
+            Assert.All(sol.KktResidual, r => Assert.True(r <= 1e-9, $"{g.Name}: KKT residual {r}"));
+        }
         Assert.All(sol.Status, s => Assert.Equal(SolveStatus.Converged, s));
         Compare.Absolute(g.Required("expected.x"), sol.X, TrajectoryTol, $"{g.Name} x");
         Compare.Absolute(g.Required("expected.u"), sol.U, TrajectoryTol, $"{g.Name} u");
@@ -83,9 +85,15 @@ public sealed class GoldenTests
                 "F" => grad.Dynamics,
                 "f" => grad.DynamicsOffset ?? throw new Xunit.Sdk.XunitException($"{g.Name}: gradient for f expected, but the problem has no f."),
                 "x_init" => grad.XInit,
+                "u_lower" => grad.ControlLower ?? throw new Xunit.Sdk.XunitException($"{g.Name}: gradient for u_lower expected, but the problem has no lower bound."),
+                "u_upper" => grad.ControlUpper ?? throw new Xunit.Sdk.XunitException($"{g.Name}: gradient for u_upper expected, but the problem has no upper bound."),
                 _ => throw new Xunit.Sdk.XunitException($"{g.Name}: expected_grad.{name} is not a gradient this test knows how to check."),
             };
             Compare.Relative(g.Required($"expected_grad.{name}"), actual, GradientTol, $"{g.Name} dL/d{name}");
         }
     }
+
+    /// <summary>A bound given as a scalar (every t, b, i) or as a [T][B][m] array; null when absent.</summary>
+    private static StageArray? Bound(GoldenCase g, string path) =>
+        g.IsScalar(path) ? StageArray.Scalar(g.Required(path)[0]) : g.Array(path) is { } a ? StageArray.PerStage(a) : null;
 }

@@ -1,0 +1,222 @@
+// Notation: (xbar, ubar) the current iterate; k_t, K_t the control-limited gains from the box QP
+// at every stage; a step rolls out u_t = clamp(ubar_t + alpha k_t + K_t (x_t - xbar_t)) through the
+// dynamics and is accepted when the true cost does not increase (backtracking on alpha).
+// Convergence: max_t |u_t - ubar_t| <= tolerance. At the returned point the active set (controls at
+// a bound) is held fixed and Q_uu's free blocks are refactorised once: those factors serve the
+// polish step (an exact Newton step on the free controls) and the backward pass.
+using DiffMpc.Lqr;
+using DiffMpc.Options;
+using DiffMpc.Results;
+
+namespace DiffMpc.Box;
+
+/// <summary>
+/// Box-constrained LQR for one batch element by control-limited DDP (Tassa et al. 2014):
+/// <see cref="SolveElement"/> runs the phases BackwardPass (box QP per stage), LineSearch
+/// (clamped rollouts), then FinalizeActiveSet and Polish at the solution.
+/// </summary>
+internal static class ControlLimitedLqr
+{
+    public static SolveStatus SolveElement(in LqrData d, in ControlBox box, int b, double[]? uInit, MpcOptions o,
+        LqrWorkspace ws, StageScratch s)
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, m = d.Dims.ControlDim;
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> u = ws.TauAt(t, b).Slice(n, m);
+            if (uInit is null)
+            {
+                u.Clear();
+            }
+            else
+            {
+                uInit.AsSpan((t * B + b) * m, m).CopyTo(u);
+            }
+            box.Clamp(t, b, u);
+            ws.kAt(t, b).Clear();
+        }
+        RolloutOpenLoop(d, b, ws.Tau);
+        double cost = RiccatiSweep.Cost(d, b, ws.Tau);
+        if (!double.IsFinite(cost))
+        {
+            return Finish(ws, b, 0, double.NaN, SolveStatus.NonFinite);
+        }
+
+        var gains = new BoxGains(box, o.TrustRegion, o.BoxQpMaxIterations);
+        var gradient = new ViewStageVector(Problems.StageView.Full(ws.CostGradient, B, d.Dims.TauDim));
+        SolveStatus status = SolveStatus.MaxIterations;
+        double stepNorm = double.PositiveInfinity;
+        int iter = 0;
+        while (iter < o.MaxIterations)
+        {
+            iter++;
+            CostGradient(d, b, ws);
+            SolveStatus backward = RiccatiSweep.Factor(d, b, o.ControlRegularization, gradient, withOffset: false,
+                ref gains, ws, s);
+            if (backward != SolveStatus.Converged)
+            {
+                status = backward;
+                break;
+            }
+
+            double alpha = 1, trialCost = double.NaN;
+            bool accepted = false;
+            for (int ls = 0; ls < o.LineSearchMaxSteps && !accepted; ls++)
+            {
+                Rollout(d, box, b, alpha, clamp: true, ws);
+                trialCost = RiccatiSweep.Cost(d, b, ws.TauTrial);
+                accepted = trialCost <= cost + 1e-13 * Math.Max(1, Math.Abs(cost));
+                alpha *= o.LineSearchDecay;
+            }
+            if (!accepted)
+            {
+                status = double.IsFinite(trialCost) ? SolveStatus.LineSearchFailed : SolveStatus.NonFinite;
+                break;
+            }
+            stepNorm = AcceptTrial(ws, b);
+            cost = trialCost;
+            if (stepNorm <= o.Tolerance)
+            {
+                status = SolveStatus.Converged;
+                break;
+            }
+        }
+        if (status is SolveStatus.NotPositiveDefinite or SolveStatus.NonFinite)
+        {
+            return Finish(ws, b, iter, stepNorm, status);
+        }
+
+        // FinalizeActiveSet: factorise with the active set of the returned point held fixed.
+        var fixedSet = new FixedActiveSetGains(box);
+        CostGradient(d, b, ws);
+        SolveStatus final = RiccatiSweep.Factor(d, b, o.ControlRegularization, gradient, withOffset: false,
+            ref fixedSet, ws, s);
+        if (final != SolveStatus.Converged)
+        {
+            return Finish(ws, b, iter, stepNorm, final);
+        }
+
+        // Polish: one exact Newton step on the free controls (active set fixed), kept when it
+        // stays feasible and does not increase the cost.
+        if (status == SolveStatus.Converged)
+        {
+            Rollout(d, box, b, 1, clamp: false, ws);
+            double polished = RiccatiSweep.Cost(d, b, ws.TauTrial);
+            if (TrialFeasible(box, b, ws) && polished <= cost + 1e-13 * Math.Max(1, Math.Abs(cost)))
+            {
+                AcceptTrial(ws, b);
+            }
+        }
+        return Finish(ws, b, iter, stepNorm, status);
+    }
+
+    /// <summary>sym(C_t) tau_t + c_t for every stage of element b, into ws.CostGradient.</summary>
+    private static void CostGradient(in LqrData d, int b, LqrWorkspace ws)
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, N = d.Dims.TauDim;
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> g = ws.CostGradient.AsSpan((t * B + b) * N, N);
+            RiccatiSweep.SymMatVecRows(d.C.At(t, b), N, 0, ws.TauAt(t, b), g);
+            LinearAlgebra.Blas.Axpy(1, d.c.At(t, b), g);
+        }
+    }
+
+    /// <summary>x_{t+1} = F_t tau_t + f_t from x_init with the controls already in tau.</summary>
+    private static void RolloutOpenLoop(in LqrData d, int b, double[] tauAll)
+    {
+        int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, N = d.Dims.TauDim;
+        d.XInit.AsSpan(b * n, n).CopyTo(tauAll.AsSpan(b * N, n));
+        for (int t = 0; t < T - 1; t++)
+        {
+            Step(d, t, b, tauAll.AsSpan((t * B + b) * N, N), tauAll.AsSpan(((t + 1) * B + b) * N, n));
+        }
+    }
+
+    /// <summary>
+    /// Candidate trajectory u_t = ubar_t + alpha k_t + K_t (x_t - xbar_t) (clamped into the box when
+    /// asked) into ws.TauTrial.
+    /// </summary>
+    private static void Rollout(in LqrData d, in ControlBox box, int b, double alpha, bool clamp, LqrWorkspace ws)
+    {
+        int T = d.Dims.Horizon, n = d.Dims.StateDim, m = d.Dims.ControlDim;
+        d.XInit.AsSpan(b * n, n).CopyTo(ws.TauTrialAt(0, b));
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> trial = ws.TauTrialAt(t, b);
+            ReadOnlySpan<double> bar = ws.TauAt(t, b);
+            ReadOnlySpan<double> K = ws.KAt(t, b), k = ws.kAt(t, b);
+            Span<double> u = trial.Slice(n, m);
+            for (int i = 0; i < m; i++)
+            {
+                double du = alpha * k[i];
+                ReadOnlySpan<double> Ki = K.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    du += Ki[j] * (trial[j] - bar[j]);
+                }
+                u[i] = bar[n + i] + du;
+            }
+            if (clamp)
+            {
+                box.Clamp(t, b, u);
+            }
+            if (t < T - 1)
+            {
+                Step(d, t, b, trial, ws.TauTrialAt(t + 1, b)[..n]);
+            }
+        }
+    }
+
+    private static void Step(in LqrData d, int t, int b, ReadOnlySpan<double> tau, Span<double> xNext)
+    {
+        int n = d.Dims.StateDim, N = d.Dims.TauDim;
+        LinearAlgebra.Blas.Gemv(false, n, N, 1, d.F.At(t, b), N, tau, 0, xNext);
+        if (!d.f.IsZero)
+        {
+            LinearAlgebra.Blas.Axpy(1, d.f.At(t, b), xNext);
+        }
+    }
+
+    /// <summary>Copies the trial trajectory of element b into the iterate; returns max |u - ubar|.</summary>
+    private static double AcceptTrial(LqrWorkspace ws, int b)
+    {
+        int n = ws.Dims.StateDim;
+        double norm = 0;
+        for (int t = 0; t < ws.Dims.Horizon; t++)
+        {
+            Span<double> bar = ws.TauAt(t, b);
+            ReadOnlySpan<double> trial = ws.TauTrialAt(t, b);
+            for (int i = n; i < bar.Length; i++)
+            {
+                norm = Math.Max(norm, Math.Abs(trial[i] - bar[i]));
+            }
+            trial.CopyTo(bar);
+        }
+        return norm;
+    }
+
+    private static bool TrialFeasible(in ControlBox box, int b, LqrWorkspace ws)
+    {
+        int n = ws.Dims.StateDim, m = ws.Dims.ControlDim;
+        for (int t = 0; t < ws.Dims.Horizon; t++)
+        {
+            ReadOnlySpan<double> u = ws.TauTrialAt(t, b).Slice(n, m);
+            for (int i = 0; i < m; i++)
+            {
+                if (!(u[i] >= box.Lower(t, b, i) && u[i] <= box.Upper(t, b, i)))
+                {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
+    private static SolveStatus Finish(LqrWorkspace ws, int b, int iterations, double stepNorm, SolveStatus status)
+    {
+        ws.Iterations[b] = iterations;
+        ws.StepNorm[b] = stepNorm;
+        return status;
+    }
+}
