@@ -11,14 +11,22 @@ using DiffMpc.Results;
 namespace DiffMpc.Box;
 
 /// <summary>
-/// Box-constrained LQR for one batch element by control-limited DDP (Tassa et al. 2014):
-/// <see cref="SolveElement"/> runs the phases BackwardPass (box QP per stage), LineSearch
-/// (clamped rollouts), then FinalizeActiveSet and Polish at the solution.
+/// Control-limited DDP (Tassa et al. 2014) for one batch element: <see cref="Iterate"/> runs the
+/// phases BackwardPass (box QP per stage) and LineSearch (clamped rollouts) for any
+/// <see cref="ITrajectoryModel"/>; <see cref="SolveElement"/> adds, for an LQR,
+/// FinalizeActiveSet and Polish at the solution.
 /// </summary>
 internal static class ControlLimitedLqr
 {
-    public static SolveStatus SolveElement(in LqrData d, in ControlBox box, int b, double[]? uInit, MpcOptions o,
-        LqrWorkspace ws, StageScratch s)
+    /// <summary>
+    /// Runs the phases BackwardPass (box QP per stage) and LineSearch (clamped rollouts of the
+    /// true dynamics) from u = clamp(uInit or 0) until the step norm is at most the tolerance.
+    /// Leaves the iterate in ws.Tau; returns Converged, MaxIterations, LineSearchFailed,
+    /// NotPositiveDefinite or NonFinite, never throws.
+    /// </summary>
+    public static SolveStatus Iterate<TModel>(in LqrData d, in ControlBox box, int b, double[]? uInit, MpcOptions o,
+        ref TModel model, LqrWorkspace ws, StageScratch s)
+        where TModel : struct, ITrajectoryModel
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, m = d.Dims.ControlDim;
         for (int t = 0; t < T; t++)
@@ -35,7 +43,7 @@ internal static class ControlLimitedLqr
             box.Clamp(t, b, u);
             ws.kAt(t, b).Clear();
         }
-        RolloutOpenLoop(d, b, ws.Tau);
+        RolloutOpenLoop(d, b, ref model, ws.Tau);
         double cost = RiccatiSweep.Cost(d, b, ws.Tau);
         if (!double.IsFinite(cost))
         {
@@ -45,14 +53,25 @@ internal static class ControlLimitedLqr
         var gains = new BoxGains(box, o.TrustRegion, o.BoxQpMaxIterations);
         var gradient = new ViewStageVector(Problems.StageView.Full(ws.CostGradient, B, d.Dims.TauDim));
         SolveStatus status = SolveStatus.MaxIterations;
-        double stepNorm = double.PositiveInfinity;
+        double stepNorm = double.PositiveInfinity, lm = 0;
         int iter = 0;
+        bool linearized = false;
         while (iter < o.MaxIterations)
         {
             iter++;
-            CostGradient(d, b, ws);
-            SolveStatus backward = RiccatiSweep.Factor(d, b, o.ControlRegularization, gradient, withOffset: false,
+            if (!linearized)
+            {
+                model.Linearize(b);
+                CostGradient(d, b, ws);
+                linearized = true;
+            }
+            SolveStatus backward = RiccatiSweep.Factor(d, b, o.ControlRegularization + lm, gradient, withOffset: false,
                 ref gains, ws, s);
+            if (backward == SolveStatus.NotPositiveDefinite && model.Regularizes && lm < MaxRegularization)
+            {
+                lm = Math.Max(10 * lm, MinRegularization);   // Levenberg-Marquardt: retry with a larger mu
+                continue;
+            }
             if (backward != SolveStatus.Converged)
             {
                 status = backward;
@@ -63,28 +82,46 @@ internal static class ControlLimitedLqr
             bool accepted = false;
             for (int ls = 0; ls < o.LineSearchMaxSteps && !accepted; ls++)
             {
-                Rollout(d, box, b, alpha, clamp: true, ws);
+                Rollout(d, box, b, alpha, clamp: true, ref model, ws);
                 trialCost = RiccatiSweep.Cost(d, b, ws.TauTrial);
                 accepted = trialCost <= cost + 1e-13 * Math.Max(1, Math.Abs(cost));
                 alpha *= o.LineSearchDecay;
             }
             if (!accepted)
             {
+                if (model.Regularizes && lm < MaxRegularization && double.IsFinite(trialCost))
+                {
+                    lm = Math.Max(10 * lm, MinRegularization);
+                    continue;
+                }
                 status = double.IsFinite(trialCost) ? SolveStatus.LineSearchFailed : SolveStatus.NonFinite;
                 break;
             }
             stepNorm = AcceptTrial(ws, b);
             cost = trialCost;
+            linearized = false;
+            lm = lm > MinRegularization ? lm / 10 : 0;
             if (stepNorm <= o.Tolerance)
             {
                 status = SolveStatus.Converged;
                 break;
             }
         }
+        return Finish(ws, b, iter, stepNorm, status);
+    }
+
+    /// <summary>Box-constrained LQR for element b: iterate, then FinalizeActiveSet and Polish.</summary>
+    public static SolveStatus SolveElement(in LqrData d, in ControlBox box, int b, double[]? uInit, MpcOptions o,
+        LqrWorkspace ws, StageScratch s)
+    {
+        var model = new LinearModel(d);
+        SolveStatus status = Iterate(d, box, b, uInit, o, ref model, ws, s);
         if (status is SolveStatus.NotPositiveDefinite or SolveStatus.NonFinite)
         {
-            return Finish(ws, b, iter, stepNorm, status);
+            return status;
         }
+        int B = d.Dims.BatchSize;
+        var gradient = new ViewStageVector(Problems.StageView.Full(ws.CostGradient, B, d.Dims.TauDim));
 
         // FinalizeActiveSet: factorise with the active set of the returned point held fixed.
         var fixedSet = new FixedActiveSetGains(box);
@@ -93,25 +130,26 @@ internal static class ControlLimitedLqr
             ref fixedSet, ws, s);
         if (final != SolveStatus.Converged)
         {
-            return Finish(ws, b, iter, stepNorm, final);
+            return final;
         }
+        double cost = RiccatiSweep.Cost(d, b, ws.Tau);
 
         // Polish: one exact Newton step on the free controls (active set fixed), kept when it
         // stays feasible and does not increase the cost.
         if (status == SolveStatus.Converged)
         {
-            Rollout(d, box, b, 1, clamp: false, ws);
+            Rollout(d, box, b, 1, clamp: false, ref model, ws);
             double polished = RiccatiSweep.Cost(d, b, ws.TauTrial);
             if (TrialFeasible(box, b, ws) && polished <= cost + 1e-13 * Math.Max(1, Math.Abs(cost)))
             {
                 AcceptTrial(ws, b);
             }
         }
-        return Finish(ws, b, iter, stepNorm, status);
+        return status;
     }
 
     /// <summary>sym(C_t) tau_t + c_t for every stage of element b, into ws.CostGradient.</summary>
-    private static void CostGradient(in LqrData d, int b, LqrWorkspace ws)
+    internal static void CostGradient(in LqrData d, int b, LqrWorkspace ws)
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, N = d.Dims.TauDim;
         for (int t = 0; t < T; t++)
@@ -122,14 +160,15 @@ internal static class ControlLimitedLqr
         }
     }
 
-    /// <summary>x_{t+1} = F_t tau_t + f_t from x_init with the controls already in tau.</summary>
-    private static void RolloutOpenLoop(in LqrData d, int b, double[] tauAll)
+    /// <summary>Rolls the true dynamics out from x_init with the controls already in tau.</summary>
+    private static void RolloutOpenLoop<TModel>(in LqrData d, int b, ref TModel model, double[] tauAll)
+        where TModel : struct, ITrajectoryModel
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, N = d.Dims.TauDim;
         d.XInit.AsSpan(b * n, n).CopyTo(tauAll.AsSpan(b * N, n));
         for (int t = 0; t < T - 1; t++)
         {
-            Step(d, t, b, tauAll.AsSpan((t * B + b) * N, N), tauAll.AsSpan(((t + 1) * B + b) * N, n));
+            model.Step(t, b, tauAll.AsSpan((t * B + b) * N, N), tauAll.AsSpan(((t + 1) * B + b) * N, n));
         }
     }
 
@@ -137,7 +176,9 @@ internal static class ControlLimitedLqr
     /// Candidate trajectory u_t = ubar_t + alpha k_t + K_t (x_t - xbar_t) (clamped into the box when
     /// asked) into ws.TauTrial.
     /// </summary>
-    private static void Rollout(in LqrData d, in ControlBox box, int b, double alpha, bool clamp, LqrWorkspace ws)
+    private static void Rollout<TModel>(in LqrData d, in ControlBox box, int b, double alpha, bool clamp, ref TModel model,
+        LqrWorkspace ws)
+        where TModel : struct, ITrajectoryModel
     {
         int T = d.Dims.Horizon, n = d.Dims.StateDim, m = d.Dims.ControlDim;
         d.XInit.AsSpan(b * n, n).CopyTo(ws.TauTrialAt(0, b));
@@ -163,18 +204,8 @@ internal static class ControlLimitedLqr
             }
             if (t < T - 1)
             {
-                Step(d, t, b, trial, ws.TauTrialAt(t + 1, b)[..n]);
+                model.Step(t, b, trial, ws.TauTrialAt(t + 1, b)[..n]);
             }
-        }
-    }
-
-    private static void Step(in LqrData d, int t, int b, ReadOnlySpan<double> tau, Span<double> xNext)
-    {
-        int n = d.Dims.StateDim, N = d.Dims.TauDim;
-        LinearAlgebra.Blas.Gemv(false, n, N, 1, d.F.At(t, b), N, tau, 0, xNext);
-        if (!d.f.IsZero)
-        {
-            LinearAlgebra.Blas.Axpy(1, d.f.At(t, b), xNext);
         }
     }
 
@@ -218,5 +249,28 @@ internal static class ControlLimitedLqr
         ws.Iterations[b] = iterations;
         ws.StepNorm[b] = stepNorm;
         return status;
+    }
+
+    private const double MinRegularization = 1e-8;
+    private const double MaxRegularization = 1e10;
+
+    /// <summary>Linear dynamics x_{t+1} = F_t tau_t + f_t (nothing to linearise).</summary>
+    private readonly struct LinearModel(LqrData d) : ITrajectoryModel
+    {
+        public bool Regularizes => false;
+
+        public void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> xNext)
+        {
+            int n = d.Dims.StateDim, N = d.Dims.TauDim;
+            LinearAlgebra.Blas.Gemv(false, n, N, 1, d.F.At(t, b), N, tau, 0, xNext);
+            if (!d.f.IsZero)
+            {
+                LinearAlgebra.Blas.Axpy(1, d.f.At(t, b), xNext);
+            }
+        }
+
+        public void Linearize(int b)
+        {
+        }
     }
 }

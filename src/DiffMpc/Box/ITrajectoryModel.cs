@@ -1,0 +1,18 @@
+namespace DiffMpc.Box;
+
+/// <summary>
+/// The true dynamics that the control-limited iteration rolls out and linearises: x_{t+1} =
+/// F_t tau_t + f_t for an LQR, x_{t+1} = g(x_t, u_t; theta) for nonlinear MPC. Implemented by
+/// structs so the iteration is specialised per model without virtual calls.
+/// </summary>
+internal interface ITrajectoryModel
+{
+    /// <summary>True when Q_uu may be regularised (Levenberg-Marquardt) if not positive definite.</summary>
+    bool Regularizes { get; }
+
+    /// <summary>x_{t+1} from tau_t for element b.</summary>
+    void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> xNext);
+
+    /// <summary>Writes the dynamics Jacobians F_t at the iterate of element b where the LQR data reads them.</summary>
+    void Linearize(int b);
+}
