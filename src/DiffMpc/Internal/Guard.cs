@@ -92,4 +92,42 @@ internal static class Guard
             throw new ArgumentOutOfRangeException(paramName, value, $"{what} must be at least {min}; got {value}.");
         }
     }
+
+    /// <summary>
+    /// Control bounds: no NaN, no +Infinity lower or -Infinity upper, and lower &lt;= upper at every
+    /// t, b, i. Either side may be null (unbounded).
+    /// </summary>
+    public static void Bounds(StageArray? lower, StageArray? upper, MpcDimensions d, string uLower = "uLower", string uUpper = "uUpper")
+    {
+        if (lower is not null)
+        {
+            NotNaN(lower.Data, uLower);
+            NotValue(lower.Data, double.PositiveInfinity, uLower);
+        }
+        if (upper is not null)
+        {
+            NotNaN(upper.Data, uUpper);
+            NotValue(upper.Data, double.NegativeInfinity, uUpper);
+        }
+        if (lower is null || upper is null)
+        {
+            return;
+        }
+        StageView lo = lower.View(d.BatchSize, d.ControlDim), hi = upper.View(d.BatchSize, d.ControlDim);
+        for (int t = 0; t < d.Horizon; t++)
+        {
+            for (int b = 0; b < d.BatchSize; b++)
+            {
+                for (int i = 0; i < d.ControlDim; i++)
+                {
+                    if (lo.ValueAt(t, b, i) > hi.ValueAt(t, b, i))
+                    {
+                        throw new ArgumentException(
+                            $"{uLower} must not exceed {uUpper}; at t={t}, b={b}, i={i} uLower = {lo.ValueAt(t, b, i).ToString(CultureInfo.InvariantCulture)} > uUpper = {hi.ValueAt(t, b, i).ToString(CultureInfo.InvariantCulture)}.",
+                            uLower);
+                    }
+                }
+            }
+        }
+    }
 }

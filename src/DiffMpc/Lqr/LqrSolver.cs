@@ -176,7 +176,7 @@ public sealed class LqrSolver
 
         double cost = double.NaN, residual = double.NaN;
         int active = 0;
-        bool hasSolution = status is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed;
+        bool hasSolution = SolutionWriter.HasTrajectory(status);
         if (hasSolution)
         {
             RiccatiSweep.Costates(_data, b, new ViewStageVector(_data.c), _ws.Tau, _ws.Lambda, s);
@@ -219,39 +219,7 @@ public sealed class LqrSolver
         return true;
     }
 
-    private void PublishSolution()
-    {
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim;
-        for (int t = 0; t < T; t++)
-        {
-            for (int b = 0; b < B; b++)
-            {
-                Span<double> x = _solution.X.AsSpan((t * B + b) * n, n);
-                Span<double> u = _solution.U.AsSpan((t * B + b) * m, m);
-                Span<double> lam = _solution.Costates.AsSpan((t * B + b) * n, n);
-                if (_ws.Status[b] is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed)
-                {
-                    ReadOnlySpan<double> tau = _ws.TauAt(t, b);
-                    tau[..n].CopyTo(x);
-                    tau[n..].CopyTo(u);
-                    _ws.LambdaAt(t, b).CopyTo(lam);
-                }
-                else
-                {
-                    x.Fill(double.NaN);
-                    u.Fill(double.NaN);
-                    lam.Fill(double.NaN);
-                }
-            }
-        }
-        _ws.Cost.CopyTo(_solution.Cost);
-        _ws.Status.CopyTo(_solution.Status);
-        _ws.Iterations.CopyTo(_solution.Iterations);
-        _ws.StepNorm.CopyTo(_solution.StepNorm);
-        _ws.KktResidual.CopyTo(_solution.KktResidual);
-        _ws.ActiveCount.CopyTo(_solution.ActiveBounds);
-        _solution.Version++;
-    }
+    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution);
 
     private MpcGradients AssembleGradients()
     {
@@ -281,33 +249,10 @@ public sealed class LqrSolver
             GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
                 _gradients.DynamicsOffset!, T - 1, B, n, status);
         }
-        AccumulateBound(p.ControlLower, _gradients.ControlLower, lowerSide: true);
-        AccumulateBound(p.ControlUpper, _gradients.ControlUpper, lowerSide: false);
-        for (int b = 0; b < B; b++)
-        {
-            Span<double> dx = _gradients.XInit.AsSpan(b * n, n);
-            if (status[b])
-            {
-                _ws.DLambdaAt(0, b).CopyTo(dx);
-            }
-            else
-            {
-                dx.Clear();
-            }
-        }
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, _gradients.ControlLower, lowerSide: true, status);
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, _gradients.ControlUpper, lowerSide: false, status);
+        SolutionWriter.WriteInitialStateGradient(_ws, status, _gradients.XInit);
         return _gradients;
-    }
-
-    private void AccumulateBound(StageArray? layout, double[]? output, bool lowerSide)
-    {
-        if (layout is null || output is null)
-        {
-            return;
-        }
-        int elementSize = layout.IsScalar ? 1 : Dimensions.ControlDim;
-        GradientAssembly.Accumulate(
-            new GradientAssembly.BoundTerm(_data, _box, _ws, _lossGradient, lowerSide, sumEntries: layout.IsScalar),
-            layout, output, Dimensions.Horizon, Dimensions.BatchSize, elementSize, _differentiable);
     }
 
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>

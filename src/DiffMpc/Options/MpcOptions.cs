@@ -55,6 +55,9 @@ public sealed record MpcOptions
     /// </summary>
     public bool DifferentiateUnconverged { get; init; }
 
+    /// <summary>Gradient of nonlinear MPC solutions; default <see cref="NonlinearGradientMode.Exact"/>.</summary>
+    public NonlinearGradientMode GradientMode { get; init; } = NonlinearGradientMode.Exact;
+
     /// <summary>Throws when a setting is out of range.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
     public void Validate()
@@ -73,6 +76,10 @@ public sealed record MpcOptions
         if (!(TrustRegion > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(TrustRegion), TrustRegion, $"{nameof(TrustRegion)} must be positive (or +Infinity); got {TrustRegion}.");
+        }
+        if (!Enum.IsDefined(GradientMode))
+        {
+            throw new ArgumentOutOfRangeException(nameof(GradientMode), GradientMode, $"{nameof(GradientMode)} must be Exact or FirstOrder; got {GradientMode}.");
         }
         Guard.AtLeast(BoxQpMaxIterations, 1, nameof(BoxQpMaxIterations), nameof(BoxQpMaxIterations));
         if (MaxDegreeOfParallelism != -1)

@@ -113,35 +113,6 @@ public sealed class LqrProblem
         {
             Guard.Finite(DynamicsOffset.Data, "f");
         }
-        if (ControlLower is not null)
-        {
-            Guard.NotNaN(ControlLower.Data, "uLower");
-            Guard.NotValue(ControlLower.Data, double.PositiveInfinity, "uLower");
-        }
-        if (ControlUpper is not null)
-        {
-            Guard.NotNaN(ControlUpper.Data, "uUpper");
-            Guard.NotValue(ControlUpper.Data, double.NegativeInfinity, "uUpper");
-        }
-        if (ControlLower is not null && ControlUpper is not null)
-        {
-            MpcDimensions d = Dimensions;
-            StageView lo = ControlLower.View(d.BatchSize, d.ControlDim), hi = ControlUpper.View(d.BatchSize, d.ControlDim);
-            for (int t = 0; t < d.Horizon; t++)
-            {
-                for (int b = 0; b < d.BatchSize; b++)
-                {
-                    for (int i = 0; i < d.ControlDim; i++)
-                    {
-                        if (lo.ValueAt(t, b, i) > hi.ValueAt(t, b, i))
-                        {
-                            throw new ArgumentException(
-                                $"uLower must not exceed uUpper; at t={t}, b={b}, i={i} uLower = {lo.ValueAt(t, b, i)} > uUpper = {hi.ValueAt(t, b, i)}.",
-                                "uLower");
-                        }
-                    }
-                }
-            }
-        }
+        Guard.Bounds(ControlLower, ControlUpper, Dimensions);
     }
 }

@@ -26,4 +26,11 @@ public enum SolveStatus
     /// are zero unless <see cref="Options.MpcOptions.DifferentiateUnconverged"/>.
     /// </summary>
     LineSearchFailed = 4,
+
+    /// <summary>
+    /// Nonlinear MPC converged to a stationary point whose reduced Hessian (of the Lagrangian,
+    /// on the free controls) is not positive definite: not a strict local minimum, so the solution
+    /// is not differentiable. Trajectories hold the point; gradients are zero.
+    /// </summary>
+    NotStrictLocalMinimum = 5,
 }

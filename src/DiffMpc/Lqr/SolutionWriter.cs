@@ -1,0 +1,81 @@
+using DiffMpc.Box;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+
+namespace DiffMpc.Lqr;
+
+/// <summary>Copies a workspace's per-element results into the public solution and gradient objects.</summary>
+internal static class SolutionWriter
+{
+    /// <summary>True for outcomes that leave a valid (feasible) trajectory in the workspace.</summary>
+    public static bool HasTrajectory(SolveStatus s) =>
+        s is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed
+            or SolveStatus.NotStrictLocalMinimum;
+
+    /// <summary>Writes X, U, costates and the per-element figures; NaN where there is no trajectory.</summary>
+    public static void Publish(LqrWorkspace ws, MpcSolution solution)
+    {
+        MpcDimensions d = ws.Dims;
+        int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim;
+        for (int t = 0; t < T; t++)
+        {
+            for (int b = 0; b < B; b++)
+            {
+                Span<double> x = solution.X.AsSpan((t * B + b) * n, n);
+                Span<double> u = solution.U.AsSpan((t * B + b) * m, m);
+                Span<double> lam = solution.Costates.AsSpan((t * B + b) * n, n);
+                if (HasTrajectory(ws.Status[b]))
+                {
+                    ReadOnlySpan<double> tau = ws.TauAt(t, b);
+                    tau[..n].CopyTo(x);
+                    tau[n..].CopyTo(u);
+                    ws.LambdaAt(t, b).CopyTo(lam);
+                }
+                else
+                {
+                    x.Fill(double.NaN);
+                    u.Fill(double.NaN);
+                    lam.Fill(double.NaN);
+                }
+            }
+        }
+        ws.Cost.CopyTo(solution.Cost);
+        ws.Status.CopyTo(solution.Status);
+        ws.Iterations.CopyTo(solution.Iterations);
+        ws.StepNorm.CopyTo(solution.StepNorm);
+        ws.KktResidual.CopyTo(solution.KktResidual);
+        ws.ActiveCount.CopyTo(solution.ActiveBounds);
+        solution.Version++;
+    }
+
+    /// <summary>dL/dx_init = dlambda_1 for included elements, zero for the others.</summary>
+    public static void WriteInitialStateGradient(LqrWorkspace ws, ReadOnlySpan<bool> include, double[] output)
+    {
+        int n = ws.Dims.StateDim;
+        for (int b = 0; b < ws.Dims.BatchSize; b++)
+        {
+            Span<double> dx = output.AsSpan(b * n, n);
+            if (include[b])
+            {
+                ws.DLambdaAt(0, b).CopyTo(dx);
+            }
+            else
+            {
+                dx.Clear();
+            }
+        }
+    }
+
+    /// <summary>dL/du_lower or dL/du_upper into <paramref name="output"/> (nothing when the bound is absent).</summary>
+    public static void WriteBoundGradient(in LqrData d, in ControlBox box, LqrWorkspace ws, in SplitStageVector g,
+        StageArray? layout, double[]? output, bool lowerSide, ReadOnlySpan<bool> include)
+    {
+        if (layout is null || output is null)
+        {
+            return;
+        }
+        int elementSize = layout.IsScalar ? 1 : d.Dims.ControlDim;
+        GradientAssembly.Accumulate(new GradientAssembly.BoundTerm(d, box, ws, g, lowerSide, sumEntries: layout.IsScalar),
+            layout, output, d.Dims.Horizon, d.Dims.BatchSize, elementSize, include);
+    }
+}

@@ -1,0 +1,39 @@
+namespace DiffMpc.Results;
+
+/// <summary>
+/// Gradients of a scalar loss L with respect to the inputs of a nonlinear MPC problem, each with
+/// the shape (and broadcast layout) of its input; shared inputs hold the summed contributions.
+/// Elements without a differentiable solution contribute zero.
+/// </summary>
+/// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
+public sealed class NonlinearGradients
+{
+    internal NonlinearGradients(double[] parameters, double[] costQuadratic, double[] costLinear, double[] xInit,
+        double[]? controlLower, double[]? controlUpper)
+    {
+        Parameters = parameters;
+        CostQuadratic = costQuadratic;
+        CostLinear = costLinear;
+        XInit = xInit;
+        ControlLower = controlLower;
+        ControlUpper = controlUpper;
+    }
+
+    /// <summary>dL/dtheta, shape [p], summed over the batch.</summary>
+    public double[] Parameters { get; }
+
+    /// <summary>dL/dC, shape of C; symmetric per stage.</summary>
+    public double[] CostQuadratic { get; }
+
+    /// <summary>dL/dc, shape of c.</summary>
+    public double[] CostLinear { get; }
+
+    /// <summary>dL/dx_init, shape [B][n].</summary>
+    public double[] XInit { get; }
+
+    /// <summary>dL/du_lower, shape of u_lower (non-zero only where active); null without a lower bound.</summary>
+    public double[]? ControlLower { get; }
+
+    /// <summary>dL/du_upper, like <see cref="ControlLower"/>.</summary>
+    public double[]? ControlUpper { get; }
+}
