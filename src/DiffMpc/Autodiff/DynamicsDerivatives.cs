@@ -1,0 +1,405 @@
+// Notation: z = (x, u, theta) of length N = n + m + p; g(z) the next state (n);
+// J = dg/dz, [n][N]; H = sum_i lambda_i d^2 g_i / dz^2, [N][N].
+using DiffMpc.Internal;
+using DiffMpc.Nonlinear;
+
+namespace DiffMpc.Autodiff;
+
+/// <summary>
+/// Exact first and second derivatives of an <see cref="IDynamics"/> model by forward-mode dual
+/// numbers: the Jacobian with one <c>Dual&lt;double&gt;</c> evaluation per input direction, the
+/// Hessian of the Lagrangian lambda' g with one <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation per
+/// pair of directions (upper triangle, mirrored).
+/// </summary>
+/// <remarks>
+/// <para>Construct one instance per model and thread: it owns the dual-number workspace, so every
+/// call after the first (which JIT-compiles the model for the dual types) allocates nothing. An
+/// instance is not safe for concurrent use; the model itself is shared.</para>
+/// <para>Cost per call with N = n + m + p: <see cref="Jacobian"/> N model evaluations over
+/// <c>Dual&lt;double&gt;</c> (or one analytic Jacobian when the model implements
+/// <see cref="IAnalyticDynamics"/>); <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
+/// N(N+1)/2 evaluations over <c>Dual&lt;Dual&lt;double&gt;&gt;</c>.</para>
+/// </remarks>
+public sealed class DynamicsDerivatives
+{
+    private const string ShapeX = "[n]";
+    private const string ShapeU = "[m]";
+    private const string ShapeTheta = "[p]";
+    private const string ShapeLambda = "[n]";
+    private const string ShapeJacobian = "[n][n+m+p]";
+    private const string ShapeHessian = "[n+m+p][n+m+p]";
+
+    private readonly IDynamics _model;
+    private readonly IAnalyticDynamics? _analytic;
+    private readonly int _n, _m, _p, _nz;
+    private readonly Dual<double>[] _z1;
+    private readonly Dual<double>[] _g1;
+    private readonly Dual<Dual<double>>[] _z2;
+    private readonly Dual<Dual<double>>[] _g2;
+
+    /// <summary>Creates the derivative evaluator and its workspace for one model.</summary>
+    /// <param name="model">The dynamics; used through <see cref="IAnalyticDynamics.Jacobian"/> when it implements that interface.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="model"/> is null.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A dimension of the model is out of range (n &lt; 1, m &lt; 0 or p &lt; 0).</exception>
+    public DynamicsDerivatives(IDynamics model)
+    {
+        Guard.NotNull(model, nameof(model));
+        _model = model;
+        _analytic = model as IAnalyticDynamics;
+        _n = model.StateDim;
+        _m = model.ControlDim;
+        _p = model.ParameterCount;
+        Guard.AtLeast(_n, 1, nameof(model), "StateDim (n)");
+        Guard.AtLeast(_m, 0, nameof(model), "ControlDim (m)");
+        Guard.AtLeast(_p, 0, nameof(model), "ParameterCount (p)");
+        _nz = _n + _m + _p;
+        _z1 = new Dual<double>[_nz];
+        _g1 = new Dual<double>[_n];
+        _z2 = new Dual<Dual<double>>[_nz];
+        _g2 = new Dual<Dual<double>>[_n];
+    }
+
+    /// <summary>The model.</summary>
+    public IDynamics Model => _model;
+
+    /// <summary>n, the state dimension.</summary>
+    public int StateDim => _n;
+
+    /// <summary>m, the control dimension.</summary>
+    public int ControlDim => _m;
+
+    /// <summary>p, the number of dynamics parameters.</summary>
+    public int ParameterCount => _p;
+
+    /// <summary>N = n + m + p, the length of z = (x, u, theta): the column count of the Jacobian and the order of the Hessian.</summary>
+    public int InputDim => _nz;
+
+    /// <summary>True when <see cref="Jacobian"/> uses the model's own <see cref="IAnalyticDynamics.Jacobian"/>.</summary>
+    public bool UsesAnalyticJacobian => _analytic is not null;
+
+    /// <summary>The next state g(x, u; theta) in plain doubles.</summary>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="xNext">Receives the next state, shape [n].</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Evaluate(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta, Span<double> xNext)
+    {
+        CheckInputs(x, u, theta);
+        SpanGuard.Length(xNext.Length, _n, nameof(xNext), ShapeX);
+        _model.Step(x, u, theta, xNext);
+    }
+
+    /// <summary>The next state and the Jacobian of the dynamics with respect to z = (x, u, theta).</summary>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="xNext">Receives g(x, u; theta), shape [n].</param>
+    /// <param name="jacobian">Receives dg/dz, shape [n][n+m+p] row-major, columns ordered x, u, theta.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void Jacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        Span<double> xNext, Span<double> jacobian)
+    {
+        CheckInputs(x, u, theta);
+        SpanGuard.Length(xNext.Length, _n, nameof(xNext), ShapeX);
+        SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
+        if (_analytic is not null)
+        {
+            _model.Step(x, u, theta, xNext);
+            _analytic.Jacobian(x, u, theta, jacobian);
+            return;
+        }
+        AutodiffJacobian(x, u, theta, xNext, jacobian);
+    }
+
+    /// <summary>
+    /// The Hessian of the Lagrangian lambda' g(z): H = sum_i lambda_i d^2 g_i / dz^2 over
+    /// z = (x, u, theta), symmetric, by nested dual numbers (exact up to rounding).
+    /// </summary>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="lambda">The weights of the outputs (costate), shape [n].</param>
+    /// <param name="hessian">Receives H, shape [n+m+p][n+m+p] row-major (both triangles written).</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void LagrangianHessian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian) =>
+        LagrangianHessian(x, u, theta, lambda, hessian, [], []);
+
+    /// <summary>
+    /// As <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>,
+    /// and also the next state and the autodiff Jacobian, which the nested evaluations give at no
+    /// extra cost (the Jacobian is always the autodiff one here, even for an
+    /// <see cref="IAnalyticDynamics"/> model).
+    /// </summary>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="lambda">The weights of the outputs (costate), shape [n].</param>
+    /// <param name="hessian">Receives H, shape [n+m+p][n+m+p] row-major.</param>
+    /// <param name="xNext">Receives g(x, u; theta), shape [n]; or empty to skip.</param>
+    /// <param name="jacobian">Receives dg/dz, shape [n][n+m+p]; or empty to skip.</param>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    public void LagrangianHessian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian)
+    {
+        CheckInputs(x, u, theta);
+        SpanGuard.Length(lambda.Length, _n, nameof(lambda), ShapeLambda);
+        SpanGuard.Length(hessian.Length, _nz * _nz, nameof(hessian), ShapeHessian);
+        if (!xNext.IsEmpty)
+        {
+            SpanGuard.Length(xNext.Length, _n, nameof(xNext), ShapeX);
+        }
+        if (!jacobian.IsEmpty)
+        {
+            SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
+        }
+
+        int n = _n, nz = _nz;
+        Dual<Dual<double>>[] z = _z2;
+        Dual<Dual<double>>[] g = _g2;
+        Load(x, u, theta, z);
+        ReadOnlySpan<Dual<Dual<double>>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
+        Span<Dual<Dual<double>>> gs = g;
+        for (int j = 0; j < nz; j++)
+        {
+            double vj = z[j].Value.Value;
+            for (int k = j; k < nz; k++)
+            {
+                double vk = z[k].Value.Value;
+                if (k == j)
+                {
+                    // Outer and inner seeds both along e_j.
+                    z[j] = new(new(vj, 1.0), new(1.0, 0.0));
+                }
+                else
+                {
+                    z[j] = new(new(vj, 0.0), new(1.0, 0.0));
+                    z[k] = new(new(vk, 1.0), new(0.0, 0.0));
+                }
+                _model.Step(zx, zu, zt, gs);
+                double h = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    h += lambda[i] * g[i].Derivative.Derivative;
+                }
+                hessian[j * nz + k] = h;
+                hessian[k * nz + j] = h;
+                if (k == j)
+                {
+                    if (!jacobian.IsEmpty)
+                    {
+                        for (int i = 0; i < n; i++)
+                        {
+                            jacobian[i * nz + j] = g[i].Derivative.Value;
+                        }
+                    }
+                    if (j == 0 && !xNext.IsEmpty)
+                    {
+                        for (int i = 0; i < n; i++)
+                        {
+                            xNext[i] = g[i].Value.Value;
+                        }
+                    }
+                }
+                else
+                {
+                    z[k] = Constant2(vk);
+                }
+            }
+            z[j] = Constant2(vj);
+        }
+    }
+
+    /// <summary>
+    /// Compares a model's Jacobian (its analytic one when it implements
+    /// <see cref="IAnalyticDynamics"/>, else autodiff) with central finite differences, so that a
+    /// hand-written Jacobian can be checked. Allocates; meant for tests and setup.
+    /// </summary>
+    /// <param name="model">The dynamics.</param>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="step">The relative finite-difference step h: coordinate z_j moves by +-h max(1, |z_j|).</param>
+    /// <returns>The largest |J_ij - FD_ij| / max(1, |FD_ij|) over all entries.</returns>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not positive and finite.</exception>
+    public static double CheckJacobian(IDynamics model, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
+        ReadOnlySpan<double> theta, double step = 1e-6)
+    {
+        var d = new DynamicsDerivatives(model);
+        d.CheckInputs(x, u, theta);
+        Guard.InRange(step, double.Epsilon, double.MaxValue, nameof(step), "step");
+        int n = d._n, nz = d._nz;
+        double[] jac = new double[n * nz];
+        double[] xNext = new double[n];
+        d.Jacobian(x, u, theta, xNext, jac);
+        double[] fd = FiniteDifferenceJacobian(d, x, u, theta, step);
+        return MaxRelativeError(jac, fd);
+    }
+
+    /// <summary>
+    /// Compares <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
+    /// with central finite differences of lambda' J (J from <see cref="Jacobian"/>). Allocates;
+    /// meant for tests and setup.
+    /// </summary>
+    /// <param name="model">The dynamics.</param>
+    /// <param name="x">The state, shape [n].</param>
+    /// <param name="u">The control, shape [m].</param>
+    /// <param name="theta">The parameters, shape [p].</param>
+    /// <param name="lambda">The output weights, shape [n].</param>
+    /// <param name="step">The relative finite-difference step h.</param>
+    /// <returns>The largest |H_jk - FD_jk| / max(1, |FD_jk|).</returns>
+    /// <exception cref="ArgumentException">A span has the wrong length.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="step"/> is not positive and finite.</exception>
+    public static double CheckLagrangianHessian(IDynamics model, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
+        ReadOnlySpan<double> theta, ReadOnlySpan<double> lambda, double step = 1e-5)
+    {
+        var d = new DynamicsDerivatives(model);
+        d.CheckInputs(x, u, theta);
+        SpanGuard.Length(lambda.Length, d._n, nameof(lambda), ShapeLambda);
+        Guard.InRange(step, double.Epsilon, double.MaxValue, nameof(step), "step");
+        int n = d._n, m = d._m, nz = d._nz;
+        double[] hess = new double[nz * nz];
+        d.LagrangianHessian(x, u, theta, lambda, hess);
+        double[] z = Concat(x, u, theta);
+        double[] fd = new double[nz * nz];
+        double[] jp = new double[n * nz], jm = new double[n * nz], xn = new double[n];
+        for (int k = 0; k < nz; k++)
+        {
+            double h = step * Math.Max(1, Math.Abs(z[k]));
+            double zk = z[k];
+            z[k] = zk + h;
+            d.Jacobian(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), xn, jp);
+            z[k] = zk - h;
+            d.Jacobian(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), xn, jm);
+            z[k] = zk;
+            for (int j = 0; j < nz; j++)
+            {
+                double s = 0;
+                for (int i = 0; i < n; i++)
+                {
+                    s += lambda[i] * (jp[i * nz + j] - jm[i * nz + j]);
+                }
+                fd[j * nz + k] = s / (2 * h);
+            }
+        }
+        return MaxRelativeError(hess, fd);
+    }
+
+    private static double[] FiniteDifferenceJacobian(DynamicsDerivatives d, ReadOnlySpan<double> x,
+        ReadOnlySpan<double> u, ReadOnlySpan<double> theta, double step)
+    {
+        int n = d._n, m = d._m, nz = d._nz;
+        double[] z = Concat(x, u, theta);
+        double[] fd = new double[n * nz], gp = new double[n], gm = new double[n];
+        for (int j = 0; j < nz; j++)
+        {
+            double h = step * Math.Max(1, Math.Abs(z[j]));
+            double zj = z[j];
+            z[j] = zj + h;
+            d._model.Step<double>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gp);
+            z[j] = zj - h;
+            d._model.Step<double>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gm);
+            z[j] = zj;
+            for (int i = 0; i < n; i++)
+            {
+                fd[i * nz + j] = (gp[i] - gm[i]) / (2 * h);
+            }
+        }
+        return fd;
+    }
+
+    private static double[] Concat(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)
+    {
+        double[] z = new double[x.Length + u.Length + theta.Length];
+        x.CopyTo(z);
+        u.CopyTo(z.AsSpan(x.Length));
+        theta.CopyTo(z.AsSpan(x.Length + u.Length));
+        return z;
+    }
+
+    private static double MaxRelativeError(double[] actual, double[] expected)
+    {
+        double worst = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double e = Math.Abs(actual[i] - expected[i]) / Math.Max(1, Math.Abs(expected[i]));
+            if (double.IsNaN(e))
+            {
+                return double.NaN;
+            }
+            worst = Math.Max(worst, e);
+        }
+        return worst;
+    }
+
+    private void AutodiffJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        Span<double> xNext, Span<double> jacobian)
+    {
+        int n = _n, nz = _nz;
+        Dual<double>[] z = _z1;
+        Dual<double>[] g = _g1;
+        Load(x, u, theta, z);
+        ReadOnlySpan<Dual<double>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
+        Span<Dual<double>> gs = g;
+        for (int j = 0; j < nz; j++)
+        {
+            double v = z[j].Value;
+            z[j] = new(v, 1.0);
+            _model.Step(zx, zu, zt, gs);
+            z[j] = new(v, 0.0);
+            for (int i = 0; i < n; i++)
+            {
+                jacobian[i * nz + j] = g[i].Derivative;
+            }
+        }
+        for (int i = 0; i < n; i++)
+        {
+            xNext[i] = g[i].Value;
+        }
+    }
+
+    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta, Dual<double>[] z)
+    {
+        int k = 0;
+        foreach (double v in x)
+        {
+            z[k++] = new(v, 0.0);
+        }
+        foreach (double v in u)
+        {
+            z[k++] = new(v, 0.0);
+        }
+        foreach (double v in theta)
+        {
+            z[k++] = new(v, 0.0);
+        }
+    }
+
+    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta, Dual<Dual<double>>[] z)
+    {
+        int k = 0;
+        foreach (double v in x)
+        {
+            z[k++] = Constant2(v);
+        }
+        foreach (double v in u)
+        {
+            z[k++] = Constant2(v);
+        }
+        foreach (double v in theta)
+        {
+            z[k++] = Constant2(v);
+        }
+    }
+
+    private static Dual<Dual<double>> Constant2(double v) => new(new(v, 0.0), new(0.0, 0.0));
+
+    private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)
+    {
+        SpanGuard.Length(x.Length, _n, nameof(x), ShapeX);
+        SpanGuard.Length(u.Length, _m, nameof(u), ShapeU);
+        SpanGuard.Length(theta.Length, _p, nameof(theta), ShapeTheta);
+    }
+}
