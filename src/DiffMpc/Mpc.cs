@@ -1,5 +1,6 @@
 using DiffMpc.Internal;
 using DiffMpc.Lqr;
+using DiffMpc.Nonlinear;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;
@@ -26,6 +27,35 @@ public static class Mpc
         return new LqrSolver(problem.Dimensions, options).Solve(problem, uInit);
     }
 
+    /// <summary>Solves a batch of nonlinear MPC problems (box-constrained iLQR) with a solver of its own.</summary>
+    /// <param name="problem">The problems.</param>
+    /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
+    /// <param name="uInit">Optional warm start, shape [T][B][m]; null starts from u = 0.</param>
+    /// <returns>The solution; pass it to <see cref="BackwardNonlinear"/> for gradients.</returns>
+    /// <exception cref="ArgumentException">The problem holds an invalid value, or uInit has the wrong shape.</exception>
+    public static MpcSolution Solve(NonlinearProblem problem, MpcOptions? options = null, double[]? uInit = null)
+    {
+        Guard.NotNull(problem, nameof(problem));
+        return new IlqrSolver(problem.Dimensions, problem.Dynamics, options).Solve(problem, uInit);
+    }
+
+    /// <summary>
+    /// Gradients of a loss L with respect to the inputs (dynamics parameters, cost, x_init, bounds)
+    /// of the nonlinear problem that produced <paramref name="solution"/>.
+    /// </summary>
+    /// <param name="solution">A solution from <see cref="Solve(NonlinearProblem, MpcOptions?, double[])"/>.</param>
+    /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
+    /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
+    /// <returns>Gradients shaped like the problem's inputs.</returns>
+    /// <exception cref="ArgumentException">The solution is not a nonlinear one, or a gradient array is invalid.</exception>
+    public static NonlinearGradients BackwardNonlinear(MpcSolution solution, double[]? dLdx, double[]? dLdu)
+    {
+        Guard.NotNull(solution, nameof(solution));
+        return solution.Owner is IlqrSolver ilqr
+            ? ilqr.Backward(dLdx, dLdu)
+            : throw new ArgumentException("solution must come from a nonlinear solve; use Mpc.Backward for LQR solutions.", nameof(solution));
+    }
+
     /// <summary>
     /// Gradients of a loss L with respect to every input of the problem that produced
     /// <paramref name="solution"/>, given dL/dx and dL/du at the solution.
@@ -41,6 +71,7 @@ public static class Mpc
         return solution.Owner switch
         {
             LqrSolver lqr => lqr.Backward(dLdx, dLdu),
+            IlqrSolver => throw new ArgumentException("solution comes from a nonlinear solve; use Mpc.BackwardNonlinear.", nameof(solution)),
             _ => throw new ArgumentException("solution was not produced by a DiffMpc solver.", nameof(solution)),
         };
     }

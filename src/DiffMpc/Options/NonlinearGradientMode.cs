@@ -12,8 +12,9 @@ public enum NonlinearGradientMode
 
     /// <summary>
     /// The reference implementation's (mpc.pytorch) gradient: the final LQR approximation is
-    /// differentiated with the dynamics Jacobians held fixed and no dynamics curvature in the
-    /// Hessian. Only for reproducing published results; it can differ from the exact gradient by
+    /// differentiated with the dynamics Jacobians held fixed: the adjoint uses the cost Hessian
+    /// only (no dynamics curvature) and dL/dtheta = sum_t (dg/dtheta)' dlambda_{t+1} (no mixed
+    /// second-order term). Only for reproducing published results; it can differ from the exact gradient by
     /// 100% or more.
     /// </summary>
     FirstOrder = 1,

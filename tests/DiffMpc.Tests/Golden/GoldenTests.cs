@@ -14,6 +14,17 @@ public sealed class GoldenTests
     private const double TrajectoryTol = 1e-6;
     private const double GradientTol = 1e-5;
 
+    // The golden ilqr fixed points are converged only to about 1e-5: evaluated in the same model,
+    // the golden controls cost exactly the golden cost, while this solver reaches a strictly lower
+    // cost (by 2e-12 to 1e-11) with a KKT residual of 1e-15, and one iteration started from the
+    // golden controls moves them by 3e-5 to 6e-5. Trajectories and gradients of the golden point
+    // therefore differ from the exact fixed point's by up to ~8e-6 (x), ~6e-5 (u) and ~1e-3
+    // (relative, gradients; dL/dp of pendulum_T10: 6.4e-3). The ilqr check asserts stationarity (KKT), a cost no worse than the
+    // golden one, agreement with the golden point to those measured accuracies, and exactness of
+    // the gradients against central differences of this solver at the golden problem.
+    private const double IlqrTrajectoryTol = 2e-4;
+    private const double IlqrGradientTol = 1e-2;
+
     public static TheoryData<string> Cases()
     {
         var data = new TheoryData<string>();
@@ -47,7 +58,7 @@ public sealed class GoldenTests
                 RunLinearQuadratic(g);
                 break;
             case "ilqr":
-                Skip.If(true, $"{g.Name}: kind 'ilqr' (nonlinear dynamics) is not implemented yet (issue 4).");
+                RunNonlinear(g);
                 break;
             default:
                 Skip.If(true, $"{g.Name}: kind '{g.Kind}' is not known to this version of the tests.");
@@ -90,6 +101,100 @@ public sealed class GoldenTests
                 _ => throw new Xunit.Sdk.XunitException($"{g.Name}: expected_grad.{name} is not a gradient this test knows how to check."),
             };
             Compare.Relative(g.Required($"expected_grad.{name}"), actual, GradientTol, $"{g.Name} dL/d{name}");
+        }
+    }
+
+    private static void RunNonlinear(GoldenCase g)
+    {
+        string dynamicsName = g.String("inputs.dynamics") ?? throw new Xunit.Sdk.XunitException($"{g.Name}: inputs.dynamics missing.");
+        DiffMpc.Nonlinear.IDynamics dynamics = dynamicsName switch
+        {
+            "pendulum" => new DiffMpc.Systems.Pendulum(),
+            "cartpole" => new DiffMpc.Systems.Cartpole(),
+            _ => throw new Xunit.Sdk.XunitException($"{g.Name}: unknown dynamics '{dynamicsName}'."),
+        };
+        Assert.False(g.Has("inputs.C"), $"{g.Name}: ilqr cases with a full C are not read by this test yet.");
+        int N = g.N + g.M;
+        double[] q = g.Required("inputs.cost_diag_q");
+        var C = new double[N * N];
+        for (int i = 0; i < N; i++)
+        {
+            C[i * N + i] = q[i];
+        }
+        var problem = new DiffMpc.Problems.NonlinearProblem(new MpcDimensions(g.T, g.B, g.N, g.M), dynamics,
+            g.Required("inputs.params"), g.Required("inputs.x_init"), StageArray.Shared(C),
+            StageArray.Shared(g.Required("inputs.cost_p")), Bound(g, "inputs.u_lower"), Bound(g, "inputs.u_upper"));
+
+        foreach ((string field, DiffMpc.Options.NonlinearGradientMode mode) in new[]
+        {
+            ("expected_grad", DiffMpc.Options.NonlinearGradientMode.Exact),
+            ("reference_first_order_grad", DiffMpc.Options.NonlinearGradientMode.FirstOrder),
+        })
+        {
+            if (!g.Has(field))
+            {
+                continue;
+            }
+            var options = new DiffMpc.Options.MpcOptions { GradientMode = mode };
+            var solver = new DiffMpc.Nonlinear.IlqrSolver(problem.Dimensions, dynamics, options);
+            MpcSolution sol = solver.Solve(problem);
+            Assert.All(sol.Status, s => Assert.Equal(SolveStatus.Converged, s));
+            Assert.All(sol.KktResidual, r => Assert.True(r <= 1e-9, $"{g.Name}: KKT residual {r}"));
+            double[] expectedCost = g.Required("expected.cost");
+            for (int b = 0; b < g.B; b++)
+            {
+                Assert.True(sol.Cost[b] <= expectedCost[b] + 1e-9 * Math.Max(1, Math.Abs(expectedCost[b])),
+                    $"{g.Name}: cost {sol.Cost[b]} worse than the golden {expectedCost[b]} (b={b})");
+            }
+            Compare.Absolute(expectedCost, sol.Cost, TrajectoryTol, $"{g.Name} cost");
+            Compare.Absolute(g.Required("expected.x"), sol.X, IlqrTrajectoryTol, $"{g.Name} x");
+            Compare.Absolute(g.Required("expected.u"), sol.U, IlqrTrajectoryTol, $"{g.Name} u");
+
+            double[] wx = g.Required("loss.wx"), wu = g.Required("loss.wu");
+            DiffMpc.Results.NonlinearGradients grad = solver.Backward(wx, wu);
+            foreach (string name in g.Members(field))
+            {
+                double[] actual = name switch
+                {
+                    "params" => grad.Parameters,
+                    "p" => grad.CostLinear,
+                    _ => throw new Xunit.Sdk.XunitException($"{g.Name}: {field}.{name} is not a gradient this test knows how to check."),
+                };
+                Compare.Relative(g.Required($"{field}.{name}"), actual, IlqrGradientTol, $"{g.Name} {mode} dL/d{name}");
+            }
+
+            if (mode == DiffMpc.Options.NonlinearGradientMode.Exact)
+            {
+                // Exactness: central differences of this solver's fixed point at the golden problem.
+                double Loss(double[] theta, double[] p)
+                {
+                    var pr = new DiffMpc.Problems.NonlinearProblem(problem.Dimensions, dynamics, theta, problem.XInit,
+                        problem.CostQuadratic, StageArray.Shared(p), problem.ControlLower, problem.ControlUpper);
+                    MpcSolution so = Mpc.Solve(pr);
+                    return so.X.Zip(wx, (a, w) => a * w).Sum() + so.U.Zip(wu, (a, w) => a * w).Sum();
+                }
+                double[] theta0 = g.Required("inputs.params"), p0 = g.Required("inputs.cost_p");
+                var fdTheta = new double[theta0.Length];
+                for (int k = 0; k < theta0.Length; k++)
+                {
+                    const double h = 1e-5;
+                    double[] up = (double[])theta0.Clone(), down = (double[])theta0.Clone();
+                    up[k] += h;
+                    down[k] -= h;
+                    fdTheta[k] = (Loss(up, p0) - Loss(down, p0)) / (2 * h);
+                }
+                Compare.Relative(fdTheta, grad.Parameters, 1e-6, $"{g.Name} dL/dparams vs finite differences");
+                var fdP = new double[p0.Length];
+                for (int k = 0; k < p0.Length; k++)
+                {
+                    const double h = 1e-5;
+                    double[] up = (double[])p0.Clone(), down = (double[])p0.Clone();
+                    up[k] += h;
+                    down[k] -= h;
+                    fdP[k] = (Loss(theta0, up) - Loss(theta0, down)) / (2 * h);
+                }
+                Compare.Relative(fdP, grad.CostLinear, 1e-6, $"{g.Name} dL/dp vs finite differences");
+            }
         }
     }
 

@@ -1,0 +1,337 @@
+// Notation: g the dynamics, theta its parameters (p); tau_t = [x_t; u_t]; F_t = dg/dtau and
+// G_t = dg/dtheta at the solution; lambda the costates; H_t = sum_i lambda_{t+1,i} d^2 g_i / dz^2
+// over z = (tau, theta) (the dynamics part of the Hessian of the Lagrangian).
+// Exact backward: the adjoint LQR uses Ctilde_t = sym(C_t) + H_t,tautau and the same F_t, with the
+// active set fixed; then dL/dtheta = sum_t G_t' dlambda_{t+1} + H_t,tautheta' dtau_t.
+using DiffMpc.Autodiff;
+using DiffMpc.Box;
+using DiffMpc.Internal;
+using DiffMpc.Lqr;
+using DiffMpc.Options;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+
+namespace DiffMpc.Nonlinear;
+
+/// <summary>
+/// A reusable, differentiable nonlinear MPC solver (box-constrained iLQR) for one shape and one
+/// dynamics model. It owns its workspace and one derivative evaluator per worker, allocated once.
+/// One solver per thread.
+/// </summary>
+/// <remarks>
+/// <para>Forward: control-limited iLQR from u = clamp(uInit or 0): linearise the dynamics at the
+/// iterate (automatic differentiation), solve the box-constrained LQR subproblem (a box QP per
+/// stage), roll the true dynamics out with a backtracking line search on the true cost, with
+/// Levenberg-Marquardt regularisation of Q_uu when it is not positive definite; converged when
+/// the largest control change is at most <see cref="MpcOptions.Tolerance"/>.</para>
+/// <para>At the returned point the Riccati recursion is run once more with the active set fixed
+/// and, in <see cref="NonlinearGradientMode.Exact"/> mode, the Hessian of the Lagrangian: this
+/// checks the second-order condition (<see cref="SolveStatus.NotStrictLocalMinimum"/> when it
+/// fails) and provides the factors the backward pass reuses.</para>
+/// </remarks>
+public sealed class IlqrSolver
+{
+    private readonly LqrWorkspace _ws;
+    private readonly MpcSolution _solution;
+    private readonly BatchRunner _runner;
+    private readonly IDynamics _dynamics;
+    private readonly DynamicsDerivatives[] _evaluators;
+    private readonly double[][] _jacobianBuffer;   // per worker [n][n+m+p]
+    private readonly double[][] _hessianBuffer;    // per worker [n+m+p][n+m+p]
+    private readonly double[][] _xNextBuffer;      // per worker [n]
+    private readonly double[] _jacobian;           // F_t, [T-1][B][n][n+m]
+    private readonly double[] _parameterJacobian;  // G_t, [T-1][B][n][p]
+    private readonly double[] _lagrangianHessian;  // Ctilde_t, [T][B][n+m][n+m]
+    private readonly double[] _mixedHessian;       // H_t,tautheta, [T-1][B][n+m][p]
+    private readonly bool[] _differentiable;
+    private NonlinearProblem? _problem;
+    private LqrData _iterData;
+    private LqrData _finalData;
+    private ControlBox _box;
+    private double[]? _uInit;
+    private SplitStageVector _lossGradient;
+    private NonlinearGradients? _gradients;
+    private NonlinearProblem? _gradientLayout;
+
+    /// <summary>Creates a solver and allocates its workspace.</summary>
+    /// <param name="dimensions">T, B, n and m; n and m must match the model.</param>
+    /// <param name="dynamics">The dynamics model.</param>
+    /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
+    /// <exception cref="ArgumentException">The model's dimensions differ from <paramref name="dimensions"/>.</exception>
+    public IlqrSolver(MpcDimensions dimensions, IDynamics dynamics, MpcOptions? options = null)
+    {
+        dimensions.Validate(nameof(dimensions));
+        Guard.NotNull(dynamics, nameof(dynamics));
+        if (dynamics.StateDim != dimensions.StateDim || dynamics.ControlDim != dimensions.ControlDim)
+        {
+            throw new ArgumentException(
+                $"dynamics must have n={dimensions.StateDim}, m={dimensions.ControlDim}; got n={dynamics.StateDim}, m={dynamics.ControlDim}.",
+                nameof(dynamics));
+        }
+        Options = options ?? MpcOptions.Default;
+        Options.Validate();
+        Dimensions = dimensions;
+        _dynamics = dynamics;
+        int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
+        int p = dynamics.ParameterCount, nz = N + p;
+        int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, B);
+        _ws = new LqrWorkspace(dimensions, workers);
+        _solution = new MpcSolution(dimensions, this);
+        _differentiable = new bool[B];
+        _evaluators = new DynamicsDerivatives[workers];
+        _jacobianBuffer = new double[workers][];
+        _hessianBuffer = new double[workers][];
+        _xNextBuffer = new double[workers][];
+        for (int w = 0; w < workers; w++)
+        {
+            _evaluators[w] = new DynamicsDerivatives(dynamics);
+            _jacobianBuffer[w] = new double[n * nz];
+            _hessianBuffer[w] = new double[nz * nz];
+            _xNextBuffer[w] = new double[n];
+        }
+        int stages = Math.Max(T - 1, 0);
+        _jacobian = new double[stages * B * n * N];
+        _parameterJacobian = new double[stages * B * n * p];
+        _lagrangianHessian = new double[T * B * N * N];
+        _mixedHessian = new double[stages * B * N * p];
+        long work = (long)T * (N * N * N + nz * nz * 4);
+        _runner = new BatchRunner(B, workers, work * Options.MaxIterations / 4, RunElement);
+    }
+
+    /// <summary>T, B, n and m.</summary>
+    public MpcDimensions Dimensions { get; }
+
+    /// <summary>The validated settings.</summary>
+    public MpcOptions Options { get; }
+
+    /// <summary>Solves every problem of the batch.</summary>
+    /// <param name="problem">The problems; same dimensions and model as this solver.</param>
+    /// <param name="uInit">Optional warm start, shape [T][B][m]; null starts from u = 0 (clamped into the bounds).</param>
+    /// <returns>The solver-owned solution (overwritten by the next call).</returns>
+    /// <exception cref="ArgumentException">The problem does not match the solver, or holds an invalid value.</exception>
+    public MpcSolution Solve(NonlinearProblem problem, double[]? uInit = null)
+    {
+        Guard.NotNull(problem, nameof(problem));
+        if (problem.Dimensions != Dimensions || !ReferenceEquals(problem.Dynamics, _dynamics))
+        {
+            throw new ArgumentException(
+                $"problem must have dimensions ({Dimensions}) and this solver's dynamics model; got ({problem.Dimensions}).",
+                nameof(problem));
+        }
+        problem.ValidateValues();
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
+        if (uInit is not null)
+        {
+            Guard.Length(uInit, T * B * m, nameof(uInit), $"[T={T}][B={B}][m={m}]");
+            Guard.Finite(uInit, nameof(uInit));
+        }
+        _problem = problem;
+        _uInit = uInit;
+        StageView C = problem.CostQuadratic.View(B, N * N), c = problem.CostLinear.View(B, N);
+        StageView F = StageView.Full(_jacobian, B, n * N);
+        _iterData = new LqrData(Dimensions, problem.XInit, C, c, F, default);
+        _finalData = new LqrData(Dimensions, problem.XInit, StageView.Full(_lagrangianHessian, B, N * N), c, F, default);
+        _box = new ControlBox(problem.ControlLower?.View(B, m) ?? default, problem.ControlUpper?.View(B, m) ?? default);
+        _runner.Run(0);
+        SolutionWriter.Publish(_ws, _solution);
+        return _solution;
+    }
+
+    /// <summary>Gradients of a loss L with respect to every input of the last solved problem.</summary>
+    /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
+    /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
+    /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
+    /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    public NonlinearGradients Backward(double[]? dLdx, double[]? dLdu)
+    {
+        if (_problem is null)
+        {
+            throw new InvalidOperationException("Backward needs a solution: call Solve first.");
+        }
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
+        if (dLdx is not null)
+        {
+            Guard.Length(dLdx, T * B * n, nameof(dLdx), $"[T={T}][B={B}][n={n}]");
+            Guard.Finite(dLdx, nameof(dLdx));
+        }
+        if (dLdu is not null)
+        {
+            Guard.Length(dLdu, T * B * m, nameof(dLdu), $"[T={T}][B={B}][m={m}]");
+            Guard.Finite(dLdu, nameof(dLdu));
+        }
+        _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
+        _runner.Run(1);
+
+        NonlinearProblem pr = _problem;
+        if (_gradients is null || !SameLayout(_gradientLayout!, pr))
+        {
+            _gradients = new NonlinearGradients(new double[_dynamics.ParameterCount],
+                pr.CostQuadratic.NewGradient(T, B, N * N).Data, pr.CostLinear.NewGradient(T, B, N).Data,
+                new double[B * n], pr.ControlLower?.NewGradient(T, B, m).Data, pr.ControlUpper?.NewGradient(T, B, m).Data);
+            _gradientLayout = pr;
+        }
+        ReadOnlySpan<bool> include = _differentiable;
+        GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), pr.CostQuadratic,
+            _gradients.CostQuadratic, T, B, N * N, include);
+        GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), pr.CostLinear,
+            _gradients.CostLinear, T, B, N, include);
+        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlLower, _gradients.ControlLower, lowerSide: true, include);
+        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlUpper, _gradients.ControlUpper, lowerSide: false, include);
+        SolutionWriter.WriteInitialStateGradient(_ws, include, _gradients.XInit);
+        ParameterGradient(_gradients.Parameters, include);
+        return _gradients;
+    }
+
+    /// <summary>dL/dtheta = sum_t sum_b G_t' dlambda_{t+1} + H_t,tautheta' dtau_t (fixed order).</summary>
+    private void ParameterGradient(double[] output, ReadOnlySpan<bool> include)
+    {
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        int p = _dynamics.ParameterCount;
+        Array.Clear(output);
+        for (int t = 0; t < T - 1; t++)
+        {
+            for (int b = 0; b < B; b++)
+            {
+                if (!include[b])
+                {
+                    continue;
+                }
+                int stage = t * B + b;
+                ReadOnlySpan<double> G = _parameterJacobian.AsSpan(stage * n * p, n * p);
+                ReadOnlySpan<double> mixed = _mixedHessian.AsSpan(stage * N * p, N * p);
+                LinearAlgebra.Blas.Gemv(true, n, p, 1, G, p, _ws.DLambdaAt(t + 1, b), 1, output);
+                if (Options.GradientMode == NonlinearGradientMode.Exact)
+                {
+                    LinearAlgebra.Blas.Gemv(true, N, p, 1, mixed, p, _ws.DTauAt(t, b), 1, output);
+                }
+            }
+        }
+    }
+
+    private void RunElement(int phase, int b, int worker)
+    {
+        StageScratch s = _ws.Scratch[worker];
+        if (phase == 0)
+        {
+            ForwardElement(b, worker, s);
+        }
+        else if (_differentiable[b])
+        {
+            AdjointSweep.Solve(_finalData, b, _lossGradient, _ws, s);
+        }
+    }
+
+    private void ForwardElement(int b, int worker, StageScratch s)
+    {
+        var model = new Model(this, worker);
+        SolveStatus status = ControlLimitedLqr.Iterate(_iterData, _box, b, _uInit, Options, ref model, _ws, s);
+        bool hasSolution = SolutionWriter.HasTrajectory(status);
+        bool factored = false;
+        double cost = double.NaN, residual = double.NaN;
+        int active = 0;
+        if (hasSolution)
+        {
+            // FinalizeActiveSet: linearise at the returned point, costates, Hessian of the
+            // Lagrangian, then the fixed-active-set factorisation the backward pass reuses.
+            model.Linearize(b);
+            RiccatiSweep.Costates(_iterData, b, new ViewStageVector(_iterData.c), _ws.Tau, _ws.Lambda, s);
+            LagrangianHessians(b, worker);
+            ControlLimitedLqr.CostGradient(_iterData, b, _ws);
+            var gains = new FixedActiveSetGains(_box);
+            var gradient = new ViewStageVector(StageView.Full(_ws.CostGradient, Dimensions.BatchSize, Dimensions.TauDim));
+            factored = RiccatiSweep.Factor(_finalData, b, Options.ControlRegularization, gradient, withOffset: false,
+                ref gains, _ws, s) == SolveStatus.Converged;
+            if (!factored && status == SolveStatus.Converged)
+            {
+                status = SolveStatus.NotStrictLocalMinimum;
+            }
+            cost = RiccatiSweep.Cost(_iterData, b, _ws.Tau);
+            residual = KktResidual.Compute(_iterData, _box, b, _ws, s, out active);
+            if (!double.IsFinite(cost))
+            {
+                status = SolveStatus.NonFinite;
+                hasSolution = false;
+            }
+        }
+        _ws.Status[b] = status;
+        _ws.Cost[b] = hasSolution ? cost : double.NaN;
+        _ws.KktResidual[b] = hasSolution ? residual : double.NaN;
+        _ws.ActiveCount[b] = hasSolution ? active : 0;
+        _differentiable[b] = factored && (status == SolveStatus.Converged
+            || (Options.DifferentiateUnconverged && status is SolveStatus.MaxIterations or SolveStatus.LineSearchFailed));
+    }
+
+    /// <summary>
+    /// Ctilde_t = sym(C_t) (+ H_t,tautau in exact mode) and H_t,tautheta for every stage of element b,
+    /// at the solution and costates in the workspace.
+    /// </summary>
+    private void LagrangianHessians(int b, int worker)
+    {
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = n + m;
+        int p = _dynamics.ParameterCount, nz = N + p;
+        bool exact = Options.GradientMode == NonlinearGradientMode.Exact;
+        double[] h = _hessianBuffer[worker];
+        ReadOnlySpan<double> theta = _problem!.Parameters;
+        for (int t = 0; t < T; t++)
+        {
+            int stage = t * B + b;
+            Span<double> ct = _lagrangianHessian.AsSpan(stage * N * N, N * N);
+            RiccatiSweep.SymmetricPart(_iterData.C.At(t, b), N, ct);
+            if (t == T - 1)
+            {
+                continue;
+            }
+            ReadOnlySpan<double> tau = _ws.TauAt(t, b);
+            _evaluators[worker].LagrangianHessian(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h);
+            Span<double> mixed = _mixedHessian.AsSpan(stage * N * p, N * p);
+            for (int i = 0; i < N; i++)
+            {
+                if (exact)
+                {
+                    LinearAlgebra.Blas.Axpy(1, h.AsSpan(i * nz, N), ct.Slice(i * N, N));
+                }
+                h.AsSpan(i * nz + N, p).CopyTo(mixed.Slice(i * p, p));
+            }
+        }
+    }
+
+    private static bool SameLayout(NonlinearProblem a, NonlinearProblem b) =>
+        a.CostQuadratic.SameLayout(b.CostQuadratic) && a.CostLinear.SameLayout(b.CostLinear)
+        && (a.ControlLower is null ? b.ControlLower is null : a.ControlLower.SameLayout(b.ControlLower))
+        && (a.ControlUpper is null ? b.ControlUpper is null : a.ControlUpper.SameLayout(b.ControlUpper));
+
+    /// <summary>The true dynamics g(x, u; theta) and their linearisation, for one worker.</summary>
+    private readonly struct Model(IlqrSolver solver, int worker) : ITrajectoryModel
+    {
+        public bool Regularizes => true;
+
+        public void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> xNext)
+        {
+            int n = solver.Dimensions.StateDim;
+            solver._evaluators[worker].Evaluate(tau[..n], tau[n..], solver._problem!.Parameters, xNext);
+        }
+
+        public void Linearize(int b)
+        {
+            MpcDimensions d = solver.Dimensions;
+            int T = d.Horizon, B = d.BatchSize, n = d.StateDim, N = d.TauDim, p = solver._dynamics.ParameterCount;
+            int nz = N + p;
+            double[] jac = solver._jacobianBuffer[worker];
+            ReadOnlySpan<double> theta = solver._problem!.Parameters;
+            for (int t = 0; t < T - 1; t++)
+            {
+                ReadOnlySpan<double> tau = solver._ws.TauAt(t, b);
+                solver._evaluators[worker].Jacobian(tau[..n], tau[n..], theta, solver._xNextBuffer[worker], jac);
+                int stage = t * B + b;
+                Span<double> F = solver._jacobian.AsSpan(stage * n * N, n * N);
+                Span<double> G = solver._parameterJacobian.AsSpan(stage * n * p, n * p);
+                for (int i = 0; i < n; i++)
+                {
+                    jac.AsSpan(i * nz, N).CopyTo(F.Slice(i * N, N));
+                    jac.AsSpan(i * nz + N, p).CopyTo(G.Slice(i * p, p));
+                }
+            }
+        }
+    }
+}
