@@ -26,8 +26,8 @@ public sealed class LqrFiniteDifferenceTests(ITestOutputHelper output)
         { 5, 5, 3, 6, 1 },
         { 6, 6, 1, 1, 12 },
         { 7, 8, 2, 12, 12 },
-        { 8, 12, 5, 8, 7 },
-        { 9, 20, 8, 12, 4 },
+        { 8, 12, 2, 8, 7 },
+        { 9, 20, 3, 12, 4 },
         { 10, 30, 1, 1, 1 },
         { 11, 30, 4, 5, 3 },
     };
@@ -78,7 +78,7 @@ public sealed class LqrFiniteDifferenceTests(ITestOutputHelper output)
     public void BroadcastInputs_AllShared_LargeProblem()
     {
         // Every input broadcast at once, on a size where the shared entries collect many terms.
-        var dims = new MpcDimensions(30, 8, 6, 3);
+        var dims = new MpcDimensions(30, 5, 5, 3);
         LqrCase lqr = RandomLqr.Create(21, dims, C: Layout.Shared, c: Layout.TimeInvariant, F: Layout.BatchShared,
             f: Layout.Shared);
         new GradientCheck(lqr, 21).CheckAll();
