@@ -83,6 +83,23 @@ internal sealed class LqrCase
         }
     }
 
+    /// <summary>
+    /// Overwrites the control block C_uu of stage t, element b with diagonal * I (in place, so
+    /// every stage/element sharing that storage changes too).
+    /// </summary>
+    public void SetControlCost(int t, int b, double diagonal)
+    {
+        int n = N, Nt = Dims.TauDim;
+        int off = Layouts.Offset(C, t, b, B, Nt * Nt);
+        for (int i = n; i < Nt; i++)
+        {
+            for (int j = n; j < Nt; j++)
+            {
+                C.Data[off + i * Nt + j] = i == j ? diagonal : 0.0;
+            }
+        }
+    }
+
     /// <summary>Element b alone as a B = 1 problem with per-stage (copied) arrays.</summary>
     public LqrCase Single(int b)
     {
