@@ -238,6 +238,32 @@ public sealed class LqrStatusTests
     }
 
     [Fact]
+    public void StaticEntryPoints_CalledConcurrently_MatchSequentialCalls()
+    {
+        // Mpc is documented as safe to call concurrently.
+        var dims = new MpcDimensions(6, 3, 4, 2);
+        LqrCase[] problems = Enumerable.Range(0, 8).Select(i => RandomLqr.Create(40 + i, dims, F: Layout.Shared)).ToArray();
+        (double[] wx, double[] wu) = RandomLqr.LossWeights(40, dims);
+        var expected = problems.Select(p =>
+        {
+            MpcSolution s = Mpc.Solve(p.Problem);
+            return (Copy(s), Copy(Mpc.Backward(s, wx, wu)));
+        }).ToArray();
+
+        var actual = new (double[][] Sol, double[][] Grad)[problems.Length * 4];
+        Parallel.For(0, actual.Length, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+        {
+            MpcSolution s = Mpc.Solve(problems[i % problems.Length].Problem);
+            actual[i] = (Copy(s), Copy(Mpc.Backward(s, wx, wu)));
+        });
+        for (int i = 0; i < actual.Length; i++)
+        {
+            AssertBitwise(expected[i % problems.Length].Item1, actual[i].Sol, $"concurrent solve {i}");
+            AssertBitwise(expected[i % problems.Length].Item2, actual[i].Grad, $"concurrent backward {i}");
+        }
+    }
+
+    [Fact]
     public void NullLossGradients_MeanZero()
     {
         var dims = new MpcDimensions(4, 2, 3, 2);

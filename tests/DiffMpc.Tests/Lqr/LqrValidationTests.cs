@@ -110,6 +110,14 @@ public sealed class LqrValidationTests
         Assert.True(Mpc.Solve(new LqrProblem(d, k.XInit, k.C, k.c, StageArray.PerStage([]), StageArray.PerStage([]))).AllConverged);
         AssertArgument(() => new LqrProblem(d, k.XInit, k.C, k.c, StageArray.PerStage(new double[2 * 3 * 5])), "F", 0, 30);
         AssertArgument(() => new LqrProblem(d, k.XInit, k.C, k.c, null, StageArray.PerStage(new double[6])), "f", 0, 6);
+
+        // A broadcast F / f keeps its element shape even with no stages; its gradient is zero.
+        var shared = new LqrProblem(d, k.XInit, k.C, k.c, StageArray.Shared(new double[3 * 5]), StageArray.TimeInvariant(new double[2 * 3]));
+        MpcGradients g = Mpc.Backward(Mpc.Solve(shared), new double[6], new double[4]);
+        Assert.Equal(15, g.Dynamics.Length);
+        Assert.Equal(6, g.DynamicsOffset!.Length);
+        Assert.All(g.Dynamics, v => Assert.Equal(0.0, v));
+        Assert.All(g.DynamicsOffset, v => Assert.Equal(0.0, v));
     }
 
     [Theory]
