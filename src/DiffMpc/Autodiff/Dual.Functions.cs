@@ -333,6 +333,18 @@ public readonly partial struct Dual<T>
     /// <returns>ILogB of <see cref="Value"/>.</returns>
     public static int ILogB(Dual<T> x) => T.ILogB(x.Value);
 
+    /// <summary>T's (possibly hardware) estimate of 1 / a, with the exact tangent -a' / a^2.</summary>
+    /// <param name="x">The number.</param>
+    /// <returns>An estimate of 1 / x.</returns>
+    public static Dual<T> ReciprocalEstimate(Dual<T> x) =>
+        new(T.ReciprocalEstimate(x.Value), -x.Derivative / (x.Value * x.Value));
+
+    /// <summary>T's (possibly hardware) estimate of 1 / sqrt(a), with the exact tangent -a' / (2 a sqrt a).</summary>
+    /// <param name="x">The number.</param>
+    /// <returns>An estimate of 1 / sqrt(x).</returns>
+    public static Dual<T> ReciprocalSqrtEstimate(Dual<T> x) =>
+        new(T.ReciprocalSqrtEstimate(x.Value), -x.Derivative / (Two * x.Value * T.Sqrt(x.Value)));
+
     // ---- Rounding (piecewise constant: tangent 0) ----
 
     /// <summary>Ceiling of the value; tangent 0.</summary>

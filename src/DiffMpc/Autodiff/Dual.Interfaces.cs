@@ -334,6 +334,41 @@ public readonly partial struct Dual<T>
         return false;
     }
 
+    /// <summary>
+    /// A constant (tangent 0) from a built-in number (double, float, Half, decimal, the integer
+    /// types) or from T; from a <see cref="Dual{T}"/> the number itself. Overflow throws.
+    /// </summary>
+    /// <typeparam name="TOther">The source type.</typeparam>
+    /// <param name="value">The number.</param>
+    /// <returns>The converted number.</returns>
+    /// <exception cref="NotSupportedException"><typeparamref name="TOther"/> is not one of the types above.</exception>
+    /// <exception cref="OverflowException">The value is out of T's range.</exception>
+    public static Dual<T> CreateChecked<TOther>(TOther value)
+        where TOther : INumberBase<TOther> =>
+        TryConvertFrom(value, Mode.Checked, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+
+    /// <summary>As <see cref="CreateChecked"/>, saturating at T's range instead of throwing.</summary>
+    /// <typeparam name="TOther">The source type.</typeparam>
+    /// <param name="value">The number.</param>
+    /// <returns>The converted number.</returns>
+    /// <exception cref="NotSupportedException"><typeparamref name="TOther"/> is not supported.</exception>
+    public static Dual<T> CreateSaturating<TOther>(TOther value)
+        where TOther : INumberBase<TOther> =>
+        TryConvertFrom(value, Mode.Saturating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+
+    /// <summary>As <see cref="CreateChecked"/>, truncating instead of throwing.</summary>
+    /// <typeparam name="TOther">The source type.</typeparam>
+    /// <param name="value">The number.</param>
+    /// <returns>The converted number.</returns>
+    /// <exception cref="NotSupportedException"><typeparamref name="TOther"/> is not supported.</exception>
+    public static Dual<T> CreateTruncating<TOther>(TOther value)
+        where TOther : INumberBase<TOther> =>
+        TryConvertFrom(value, Mode.Truncating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Dual<T> ThrowNotSupported<TOther>() =>
+        throw new NotSupportedException($"Cannot convert {typeof(TOther).Name} to Dual<{typeof(T).Name}>.");
+
     static bool INumberBase<Dual<T>>.TryConvertFromChecked<TOther>(TOther value, out Dual<T> result) =>
         TryConvertFrom(value, Mode.Checked, out result);
 
