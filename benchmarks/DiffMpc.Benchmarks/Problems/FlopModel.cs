@@ -1,0 +1,59 @@
+namespace DiffMpc.Benchmarks.Problems;
+
+/// <summary>
+/// Estimated floating-point operations (a multiply-add counts 2) of one batched LQR solve and its
+/// backward pass, as the textbook Riccati algorithm performs them. GFLOP/s figures divide these by
+/// measured time; they are a yardstick, not a hardware counter.
+/// </summary>
+/// <remarks>
+/// With N = n + m, per stage and batch element (the T-1 vs T stage difference is ignored):
+/// <code>
+/// forward  = 2n^2N + 2nN^2          Q = C + F'(V F)                   (two GEMMs)
+///          + 2n^2 + 2nN             q = c + F'(V f + v)
+///          + m^3/3                  Cholesky of Q_uu
+///          + 2m^2 n + 2m^2          K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u (triangular solves)
+///          + 2n^2 m + 2nm           V = Q_xx + Q_xu K, v = q_x + K' q_u
+///          + 2mn + 2nN              rollout u = K x + k, x' = F tau + f
+///          + 2nN + 2n^2             costates lambda = (C tau + c)_x + F_x' lambda'
+///          + 2N^2                   cost 1/2 tau' C tau + c' tau
+/// backward = 2nN + 2m^2 + 2nm       adjoint Riccati (solve only: Cholesky factors and K are reused)
+///          + 2mn + 2nN              adjoint rollout
+///          + 2nN + 2n^2             adjoint costates
+///          + 3N^2 + 4nN + N + n     gradients dC (sym. outer products), dF, dc, df
+/// </code>
+/// total = T * B * (forward + backward). The forward is dominated by 2n^2N + 2nN^2 + 2n^2 m, i.e.
+/// O(n^3) per stage; the backward is O(nN + N^2), so backward/forward ratios well below 1 are expected.
+/// </remarks>
+internal static class FlopModel
+{
+    /// <summary>Forward (solve) flops per stage and batch element.</summary>
+    public static double ForwardPerStage(int n, int m)
+    {
+        double N = n + m, nn = n, mm = m;
+        return 2 * nn * nn * N + 2 * nn * N * N
+            + 2 * nn * nn + 2 * nn * N
+            + mm * mm * mm / 3
+            + 2 * mm * mm * nn + 2 * mm * mm
+            + 2 * nn * nn * mm + 2 * nn * mm
+            + 2 * mm * nn + 2 * nn * N
+            + 2 * nn * N + 2 * nn * nn
+            + 2 * N * N;
+    }
+
+    /// <summary>Backward (gradient) flops per stage and batch element.</summary>
+    public static double BackwardPerStage(int n, int m)
+    {
+        double N = n + m, nn = n, mm = m;
+        return 2 * nn * N + 2 * mm * mm + 2 * nn * mm
+            + 2 * mm * nn + 2 * nn * N
+            + 2 * nn * N + 2 * nn * nn
+            + 3 * N * N + 4 * nn * N + N + nn;
+    }
+
+    /// <summary>Flops of one forward solve of a batch.</summary>
+    public static double Forward(int n, int m, int T, int B) => (double)T * B * ForwardPerStage(n, m);
+
+    /// <summary>Flops of one forward solve plus backward pass of a batch.</summary>
+    public static double ForwardBackward(int n, int m, int T, int B) =>
+        (double)T * B * (ForwardPerStage(n, m) + BackwardPerStage(n, m));
+}
