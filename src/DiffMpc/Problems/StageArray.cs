@@ -61,9 +61,10 @@ public sealed class StageArray
     /// <param name="value">The value.</param>
     public static StageArray Scalar(double value) => new([value], true, true, true);
 
-    /// <summary>Treats a plain array as a full [S][B][E] input.</summary>
+    /// <summary>Treats a plain array as a full [S][B][E] input; null stays null (so the callee names the argument).</summary>
     /// <param name="data">Values of shape [S][B][E].</param>
-    public static implicit operator StageArray(double[] data) => PerStage(data);
+    [return: System.Diagnostics.CodeAnalysis.NotNullIfNotNull(nameof(data))]
+    public static implicit operator StageArray?(double[]? data) => data is null ? null : PerStage(data);
 
     /// <summary>Same as the implicit conversion: a full [S][B][E] input.</summary>
     /// <param name="data">Values of shape [S][B][E].</param>
