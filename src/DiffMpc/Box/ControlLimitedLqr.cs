@@ -116,6 +116,19 @@ internal static class ControlLimitedLqr
     {
         var model = new LinearModel(d);
         SolveStatus status = Iterate(d, box, b, uInit, o, ref model, ws, s);
+        // A DDP step-norm stop is verified by the projected gradient; a stall, a false stop or the
+        // iteration limit hands over to a primal active-set method on the condensed (convex)
+        // problem, which terminates finitely, for the rest of the iteration budget.
+        bool verified = status == SolveStatus.Converged
+            && ActiveSetLqr.ProjectedGradient(d, box, b, ws, s) <= KktTolerance(o);
+        if (!verified && status is SolveStatus.Converged or SolveStatus.LineSearchFailed or SolveStatus.MaxIterations)
+        {
+            int iterations = ws.Iterations[b];
+            double stepNorm = ws.StepNorm[b];
+            status = ActiveSetLqr.Iterate(d, box, b, o, KktTolerance(o), o.MaxIterations - iterations, ws, s,
+                ref iterations, ref stepNorm);
+            Finish(ws, b, iterations, stepNorm, status);
+        }
         if (status is SolveStatus.NotPositiveDefinite or SolveStatus.NonFinite)
         {
             return status;
@@ -210,7 +223,7 @@ internal static class ControlLimitedLqr
     }
 
     /// <summary>Copies the trial trajectory of element b into the iterate; returns max |u - ubar|.</summary>
-    private static double AcceptTrial(LqrWorkspace ws, int b)
+    internal static double AcceptTrial(LqrWorkspace ws, int b)
     {
         int n = ws.Dims.StateDim;
         double norm = 0;
@@ -252,10 +265,13 @@ internal static class ControlLimitedLqr
     }
 
     private const double MinRegularization = 1e-8;
+
+    /// <summary>Projected-gradient level at which a box-constrained LQR counts as solved.</summary>
+    private static double KktTolerance(MpcOptions o) => Math.Max(o.Tolerance, 1e-12);
     private const double MaxRegularization = 1e10;
 
     /// <summary>Linear dynamics x_{t+1} = F_t tau_t + f_t (nothing to linearise).</summary>
-    private readonly struct LinearModel(LqrData d) : ITrajectoryModel
+    internal readonly struct LinearModel(LqrData d) : ITrajectoryModel
     {
         public bool Regularizes => false;
 
