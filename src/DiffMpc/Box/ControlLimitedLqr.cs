@@ -44,7 +44,7 @@ internal static class ControlLimitedLqr
             ws.kAt(t, b).Clear();
         }
         RolloutOpenLoop(d, b, ref model, ws.Tau);
-        double cost = RiccatiSweep.Cost(d, b, ws.Tau);
+        double cost = model.Cost(b, ws.Tau);
         if (!double.IsFinite(cost))
         {
             return Finish(ws, b, 0, double.NaN, SolveStatus.NonFinite);
@@ -83,7 +83,7 @@ internal static class ControlLimitedLqr
             for (int ls = 0; ls < o.LineSearchMaxSteps && !accepted; ls++)
             {
                 Rollout(d, box, b, alpha, clamp: true, ref model, ws);
-                trialCost = RiccatiSweep.Cost(d, b, ws.TauTrial);
+                trialCost = model.Cost(b, ws.TauTrial);
                 accepted = trialCost <= cost + 1e-13 * Math.Max(1, Math.Abs(cost));
                 alpha *= o.LineSearchDecay;
             }
@@ -100,8 +100,11 @@ internal static class ControlLimitedLqr
             stepNorm = AcceptTrial(ws, b);
             cost = trialCost;
             linearized = false;
+            // A small step counts as convergence only when it is the full, unregularised step: a
+            // heavily backtracked or damped step can be small far from a solution.
+            bool fullStep = alpha == o.LineSearchDecay && lm == 0;
             lm = lm > MinRegularization ? lm / 10 : 0;
-            if (stepNorm <= o.Tolerance)
+            if (stepNorm <= o.Tolerance && fullStep)
             {
                 status = SolveStatus.Converged;
                 break;
@@ -288,5 +291,7 @@ internal static class ControlLimitedLqr
         public void Linearize(int b)
         {
         }
+
+        public double Cost(int b, double[] tauAll) => RiccatiSweep.Cost(d, b, tauAll);
     }
 }

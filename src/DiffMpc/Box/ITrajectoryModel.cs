@@ -13,6 +13,12 @@ internal interface ITrajectoryModel
     /// <summary>x_{t+1} from tau_t for element b.</summary>
     void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> xNext);
 
-    /// <summary>Writes the dynamics Jacobians F_t at the iterate of element b where the LQR data reads them.</summary>
+    /// <summary>
+    /// Writes the LQR approximation at the iterate of element b where the LQR data reads it: the
+    /// dynamics Jacobians F_t and, for a general cost, the cost Hessian and linear term.
+    /// </summary>
     void Linearize(int b);
+
+    /// <summary>The true cost of element b's trajectory in <paramref name="tauAll"/> ([T][B][n+m]).</summary>
+    double Cost(int b, double[] tauAll);
 }

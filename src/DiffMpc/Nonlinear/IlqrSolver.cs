@@ -23,7 +23,9 @@ namespace DiffMpc.Nonlinear;
 /// iterate (automatic differentiation), solve the box-constrained LQR subproblem (a box QP per
 /// stage), roll the true dynamics out with a backtracking line search on the true cost, with
 /// Levenberg-Marquardt regularisation of Q_uu when it is not positive definite; converged when
-/// the largest control change is at most <see cref="MpcOptions.Tolerance"/>.</para>
+/// a full (undamped, unregularised) step changes no control by more than
+/// <see cref="MpcOptions.Tolerance"/>, or when no step decreases the cost any more at a point whose
+/// KKT residual is at most 1e-9 (round-off).</para>
 /// <para>At the returned point the Riccati recursion is run once more with the active set fixed
 /// and, in <see cref="NonlinearGradientMode.Exact"/> mode, the Hessian of the Lagrangian: this
 /// checks the second-order condition (<see cref="SolveStatus.NotStrictLocalMinimum"/> when it
@@ -31,6 +33,9 @@ namespace DiffMpc.Nonlinear;
 /// </remarks>
 public sealed class IlqrSolver
 {
+    /// <summary>A line-search failure at a point whose KKT residual is at most this counts as converged.</summary>
+    private const double RoundOffKktResidual = 1e-9;
+
     private readonly LqrWorkspace _ws;
     private readonly MpcSolution _solution;
     private readonly BatchRunner _runner;
@@ -44,6 +49,13 @@ public sealed class IlqrSolver
     private readonly double[] _lagrangianHessian;  // Ctilde_t, [T][B][n+m][n+m]
     private readonly double[] _mixedHessian;       // H_t,tautheta, [T-1][B][n+m][p]
     private readonly bool[] _differentiable;
+    private readonly int _workers;
+    private ICost? _cost;                            // general cost of the current problem, or null (quadratic)
+    private CostDerivatives[] _costEvaluators = [];  // per worker, for _cost
+    private double[] _costHessian = [];              // general cost: Hessian at the iterate, [T][B][n+m][n+m]
+    private double[] _costLinear = [];               // general cost: gradient - Hessian tau, [T][B][n+m]
+    private double[][] _costGradientBuffer = [];     // per worker [n+m]
+    private double[] _costMixed = [];                // [n+m][q]
     private NonlinearProblem? _problem;
     private LqrData _iterData;
     private LqrData _finalData;
@@ -75,6 +87,7 @@ public sealed class IlqrSolver
         int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
         int p = dynamics.ParameterCount, nz = N + p;
         int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, B);
+        _workers = workers;
         _ws = new LqrWorkspace(dimensions, workers);
         _solution = new MpcSolution(dimensions, this);
         _differentiable = new bool[B];
@@ -127,7 +140,13 @@ public sealed class IlqrSolver
         }
         _problem = problem;
         _uInit = uInit;
+        EnsureCost(problem.Cost);
         StageView C = problem.CostQuadratic.View(B, N * N), c = problem.CostLinear.View(B, N);
+        if (_cost is not null)
+        {
+            C = StageView.Full(_costHessian, B, N * N);
+            c = StageView.Full(_costLinear, B, N);
+        }
         StageView F = StageView.Full(_jacobian, B, n * N);
         _iterData = new LqrData(Dimensions, problem.XInit, C, c, F, default);
         _finalData = new LqrData(Dimensions, problem.XInit, StageView.Full(_lagrangianHessian, B, N * N), c, F, default);
@@ -164,18 +183,28 @@ public sealed class IlqrSolver
         _runner.Run(1);
 
         NonlinearProblem pr = _problem;
+        bool general = pr.Cost is not null;
         if (_gradients is null || !SameLayout(_gradientLayout!, pr))
         {
             _gradients = new NonlinearGradients(new double[_dynamics.ParameterCount],
-                pr.CostQuadratic.NewGradient(T, B, N * N).Data, pr.CostLinear.NewGradient(T, B, N).Data,
+                general ? null : pr.CostQuadratic.NewGradient(T, B, N * N).Data,
+                general ? null : pr.CostLinear.NewGradient(T, B, N).Data,
+                general ? new double[pr.Cost!.ParameterCount] : null,
                 new double[B * n], pr.ControlLower?.NewGradient(T, B, m).Data, pr.ControlUpper?.NewGradient(T, B, m).Data);
             _gradientLayout = pr;
         }
         ReadOnlySpan<bool> include = _differentiable;
-        GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), pr.CostQuadratic,
-            _gradients.CostQuadratic, T, B, N * N, include);
-        GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), pr.CostLinear,
-            _gradients.CostLinear, T, B, N, include);
+        if (general)
+        {
+            CostParameterGradient(_gradients.CostParameters!, include);
+        }
+        else
+        {
+            GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), pr.CostQuadratic,
+                _gradients.CostQuadratic!, T, B, N * N, include);
+            GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), pr.CostLinear,
+                _gradients.CostLinear!, T, B, N, include);
+        }
         SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlLower, _gradients.ControlLower, lowerSide: true, include);
         SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlUpper, _gradients.ControlUpper, lowerSide: false, include);
         SolutionWriter.WriteInitialStateGradient(_ws, include, _gradients.XInit);
@@ -207,6 +236,53 @@ public sealed class IlqrSolver
                 }
             }
         }
+    }
+
+    /// <summary>dL/dphi = sum_t sum_b (d^2 l_t / dtau dphi)' dtau_t (fixed order).</summary>
+    private void CostParameterGradient(double[] output, ReadOnlySpan<bool> include)
+    {
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        int q = output.Length;
+        Array.Clear(output);
+        double[] phi = _problem!.CostParameters!;
+        for (int t = 0; t < T; t++)
+        {
+            for (int b = 0; b < B; b++)
+            {
+                if (!include[b])
+                {
+                    continue;
+                }
+                ReadOnlySpan<double> tau = _ws.TauAt(t, b);
+                _costEvaluators[0].MixedDerivative(t, tau[..n], tau[n..], phi, _costMixed);
+                LinearAlgebra.Blas.Gemv(true, N, q, 1, _costMixed, q, _ws.DTauAt(t, b), 1, output);
+            }
+        }
+    }
+
+    /// <summary>Sets up the per-worker cost evaluators and buffers the first time a general cost is seen.</summary>
+    private void EnsureCost(ICost? cost)
+    {
+        if (ReferenceEquals(cost, _cost))
+        {
+            return;
+        }
+        _cost = cost;
+        if (cost is null)
+        {
+            return;
+        }
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = n + m;
+        _costEvaluators = new CostDerivatives[_workers];
+        _costGradientBuffer = new double[_workers][];
+        for (int w = 0; w < _workers; w++)
+        {
+            _costEvaluators[w] = new CostDerivatives(cost, n, m);
+            _costGradientBuffer[w] = new double[N];
+        }
+        _costHessian = new double[T * B * N * N];
+        _costLinear = new double[T * B * N];
+        _costMixed = new double[N * cost.ParameterCount];
     }
 
     private void RunElement(int phase, int b, int worker)
@@ -246,8 +322,12 @@ public sealed class IlqrSolver
             {
                 status = SolveStatus.NotStrictLocalMinimum;
             }
-            cost = RiccatiSweep.Cost(_iterData, b, _ws.Tau);
+            cost = model.Cost(b, _ws.Tau);
             residual = KktResidual.Compute(_iterData, _box, b, _ws, s, out active);
+            if (status == SolveStatus.LineSearchFailed && factored && residual <= RoundOffKktResidual)
+            {
+                status = SolveStatus.Converged;   // no step decreases the cost any more: round-off level
+            }
             if (!double.IsFinite(cost))
             {
                 status = SolveStatus.NonFinite;
@@ -297,14 +377,51 @@ public sealed class IlqrSolver
     }
 
     private static bool SameLayout(NonlinearProblem a, NonlinearProblem b) =>
-        a.CostQuadratic.SameLayout(b.CostQuadratic) && a.CostLinear.SameLayout(b.CostLinear)
+        ReferenceEquals(a.Cost, b.Cost) && a.CostQuadratic.SameLayout(b.CostQuadratic) && a.CostLinear.SameLayout(b.CostLinear)
         && (a.ControlLower is null ? b.ControlLower is null : a.ControlLower.SameLayout(b.ControlLower))
         && (a.ControlUpper is null ? b.ControlUpper is null : a.ControlUpper.SameLayout(b.ControlUpper));
 
-    /// <summary>The true dynamics g(x, u; theta) and their linearisation, for one worker.</summary>
+    /// <summary>
+    /// The true dynamics g(x, u; theta) and cost, and their LQR approximation (Jacobians; for a
+    /// general cost also its Hessian H_t and c_t = grad l_t - H_t tau_t), for one worker.
+    /// </summary>
     private readonly struct Model(IlqrSolver solver, int worker) : ITrajectoryModel
     {
         public bool Regularizes => true;
+
+        public double Cost(int b, double[] tauAll)
+        {
+            if (solver._cost is null)
+            {
+                return RiccatiSweep.Cost(solver._iterData, b, tauAll);
+            }
+            MpcDimensions d = solver.Dimensions;
+            int B = d.BatchSize, n = d.StateDim, N = d.TauDim;
+            double total = 0;
+            for (int t = 0; t < d.Horizon; t++)
+            {
+                ReadOnlySpan<double> tau = tauAll.AsSpan((t * B + b) * N, N);
+                total += solver._costEvaluators[worker].Evaluate(t, tau[..n], tau[n..], solver._problem!.CostParameters);
+            }
+            return total;
+        }
+
+        private void QuadratizeCost(int b)
+        {
+            MpcDimensions d = solver.Dimensions;
+            int B = d.BatchSize, n = d.StateDim, N = d.TauDim;
+            double[] grad = solver._costGradientBuffer[worker];
+            for (int t = 0; t < d.Horizon; t++)
+            {
+                int stage = t * B + b;
+                ReadOnlySpan<double> tau = solver._ws.TauAt(t, b);
+                Span<double> H = solver._costHessian.AsSpan(stage * N * N, N * N);
+                Span<double> c = solver._costLinear.AsSpan(stage * N, N);
+                solver._costEvaluators[worker].Hessian(t, tau[..n], tau[n..], solver._problem!.CostParameters, grad, H);
+                grad.CopyTo(c);
+                LinearAlgebra.Blas.Gemv(false, N, N, -1, H, N, tau, 1, c);
+            }
+        }
 
         public void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> xNext)
         {
@@ -314,6 +431,10 @@ public sealed class IlqrSolver
 
         public void Linearize(int b)
         {
+            if (solver._cost is not null)
+            {
+                QuadratizeCost(b);
+            }
             MpcDimensions d = solver.Dimensions;
             int T = d.Horizon, B = d.BatchSize, n = d.StateDim, N = d.TauDim, p = solver._dynamics.ParameterCount;
             int nz = N + p;

@@ -7,8 +7,10 @@ namespace DiffMpc.Problems;
 
 /// <summary>
 /// A batch of B nonlinear control problems with horizon T:
-/// minimise sum_t 1/2 tau_t' C_t tau_t + c_t' tau_t subject to x_{t+1} = g(x_t, u_t; theta),
-/// x_1 = x_init and, optionally, u_lower &lt;= u_t &lt;= u_upper.
+/// minimise sum_t l_t(tau_t) subject to x_{t+1} = g(x_t, u_t; theta), x_1 = x_init and,
+/// optionally, u_lower &lt;= u_t &lt;= u_upper, where the stage cost l_t is either quadratic,
+/// 1/2 tau_t' C_t tau_t + c_t' tau_t (C, c with broadcasting), or a general twice-differentiable
+/// <see cref="ICost"/> with parameters phi shared by the batch.
 /// </summary>
 /// <remarks>
 /// Arrays are referenced, not copied, and never modified. Shapes are checked here; values at
@@ -63,6 +65,36 @@ public sealed class NonlinearProblem
         ControlUpper = uUpper;
     }
 
+    /// <summary>Creates and validates a batch of nonlinear problems with a general stage cost.</summary>
+    /// <param name="dimensions">T, B, n and m; n and m must match the dynamics.</param>
+    /// <param name="dynamics">The model g.</param>
+    /// <param name="parameters">theta, shape [p], shared by the batch.</param>
+    /// <param name="xInit">Initial states, shape [B][n].</param>
+    /// <param name="cost">The stage cost l_t(x, u; phi), written once with generic math.</param>
+    /// <param name="costParameters">phi, shape [q] with q = cost.ParameterCount, shared by the batch.</param>
+    /// <param name="uLower">Lower control bounds ([T][B][m], a broadcast or a scalar); null for none.</param>
+    /// <param name="uUpper">Upper control bounds, like <paramref name="uLower"/>.</param>
+    /// <exception cref="ArgumentException">A shape does not match.</exception>
+    public NonlinearProblem(MpcDimensions dimensions, IDynamics dynamics, double[] parameters, double[] xInit,
+        ICost cost, double[] costParameters, StageArray? uLower = null, StageArray? uUpper = null)
+        : this(dimensions, dynamics, parameters, xInit, ZeroCost(dimensions), ZeroLinear(dimensions), uLower, uUpper)
+    {
+        Guard.NotNull(cost, nameof(cost));
+        Guard.Length(costParameters, cost.ParameterCount, nameof(costParameters), $"[q={cost.ParameterCount}]");
+        Cost = cost;
+        CostParameters = costParameters;
+    }
+
+    /// <summary>The general stage cost, or null when the cost is quadratic (C, c).</summary>
+    public ICost? Cost { get; }
+
+    /// <summary>phi, shape [q], for a general cost; null for a quadratic one.</summary>
+    public double[]? CostParameters { get; }
+
+    private static StageArray ZeroCost(MpcDimensions d) => StageArray.Shared(new double[Math.Max(d.TauDim, 0) * Math.Max(d.TauDim, 0)]);
+
+    private static StageArray ZeroLinear(MpcDimensions d) => StageArray.Shared(new double[Math.Max(d.TauDim, 0)]);
+
     /// <summary>T, B, n and m.</summary>
     public MpcDimensions Dimensions { get; }
 
@@ -75,10 +107,10 @@ public sealed class NonlinearProblem
     /// <summary>x_init, shape [B][n].</summary>
     public double[] XInit { get; }
 
-    /// <summary>C, shape [T][B][n+m][n+m] or a broadcast of it.</summary>
+    /// <summary>C, shape [T][B][n+m][n+m] or a broadcast of it (zero when <see cref="Cost"/> is set).</summary>
     public StageArray CostQuadratic { get; }
 
-    /// <summary>c, shape [T][B][n+m] or a broadcast of it.</summary>
+    /// <summary>c, shape [T][B][n+m] or a broadcast of it (zero when <see cref="Cost"/> is set).</summary>
     public StageArray CostLinear { get; }
 
     /// <summary>u_lower, or null.</summary>
@@ -98,6 +130,10 @@ public sealed class NonlinearProblem
         Guard.Finite(XInit, "xInit");
         Guard.Finite(CostQuadratic.Data, "C");
         Guard.Finite(CostLinear.Data, "c");
+        if (CostParameters is not null)
+        {
+            Guard.Finite(CostParameters, "costParameters");
+        }
         Guard.Bounds(ControlLower, ControlUpper, Dimensions);
     }
 }

@@ -8,9 +8,10 @@ namespace DiffMpc.Results;
 /// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
 public sealed class NonlinearGradients
 {
-    internal NonlinearGradients(double[] parameters, double[] costQuadratic, double[] costLinear, double[] xInit,
-        double[]? controlLower, double[]? controlUpper)
+    internal NonlinearGradients(double[] parameters, double[]? costQuadratic, double[]? costLinear, double[]? costParameters,
+        double[] xInit, double[]? controlLower, double[]? controlUpper)
     {
+        CostParameters = costParameters;
         Parameters = parameters;
         CostQuadratic = costQuadratic;
         CostLinear = costLinear;
@@ -22,11 +23,14 @@ public sealed class NonlinearGradients
     /// <summary>dL/dtheta, shape [p], summed over the batch.</summary>
     public double[] Parameters { get; }
 
-    /// <summary>dL/dC, shape of C; symmetric per stage.</summary>
-    public double[] CostQuadratic { get; }
+    /// <summary>dL/dC, shape of C; symmetric per stage. Null for a general (<see cref="Nonlinear.ICost"/>) cost.</summary>
+    public double[]? CostQuadratic { get; }
 
-    /// <summary>dL/dc, shape of c.</summary>
-    public double[] CostLinear { get; }
+    /// <summary>dL/dc, shape of c. Null for a general cost.</summary>
+    public double[]? CostLinear { get; }
+
+    /// <summary>dL/dphi, shape [q], summed over stages and batch, for a general cost; null for a quadratic one.</summary>
+    public double[]? CostParameters { get; }
 
     /// <summary>dL/dx_init, shape [B][n].</summary>
     public double[] XInit { get; }

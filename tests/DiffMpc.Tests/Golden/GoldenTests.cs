@@ -157,7 +157,7 @@ public sealed class GoldenTests
                 double[] actual = name switch
                 {
                     "params" => grad.Parameters,
-                    "p" => grad.CostLinear,
+                    "p" => grad.CostLinear!,
                     _ => throw new Xunit.Sdk.XunitException($"{g.Name}: {field}.{name} is not a gradient this test knows how to check."),
                 };
                 Compare.Relative(g.Required($"{field}.{name}"), actual, IlqrGradientTol, $"{g.Name} {mode} dL/d{name}");
@@ -193,7 +193,7 @@ public sealed class GoldenTests
                     down[k] -= h;
                     fdP[k] = (Loss(theta0, up) - Loss(theta0, down)) / (2 * h);
                 }
-                Compare.Relative(fdP, grad.CostLinear, 1e-6, $"{g.Name} dL/dp vs finite differences");
+                Compare.Relative(fdP, grad.CostLinear!, 1e-6, $"{g.Name} dL/dp vs finite differences");
             }
         }
     }

@@ -1,0 +1,85 @@
+using DiffMpc.Nonlinear;
+using DiffMpc.Options;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+using DiffMpc.Tests.Support;
+using Xunit;
+
+namespace DiffMpc.Tests.Nonlinear;
+
+/// <summary>Per-element outcomes of the iLQR solver and its gradient modes.</summary>
+public sealed class IlqrOutcomeTests
+{
+    [Fact]
+    public void HangingAtRest_IsASaddle_ReportedNotStrictLocalMinimum_WithZeroGradients()
+    {
+        // Exactly hanging down at rest with u = 0 is stationary by symmetry but not a minimum.
+        NonlinearProblem p = IlqrTestProblems.Pendulum(20, 2, 61);
+        double[] x0 = (double[])p.XInit.Clone();
+        x0[0] = -1;
+        x0[1] = 0;
+        x0[2] = 0;
+        var problem = new NonlinearProblem(p.Dimensions, p.Dynamics, p.Parameters, x0, p.CostQuadratic, p.CostLinear,
+            p.ControlLower, p.ControlUpper);
+        var solver = new IlqrSolver(p.Dimensions, p.Dynamics);
+        MpcSolution sol = solver.Solve(problem);
+        Assert.Equal(SolveStatus.NotStrictLocalMinimum, sol.Status[0]);
+        Assert.Equal(SolveStatus.Converged, sol.Status[1]);
+        Assert.True(double.IsFinite(sol.Cost[0]));
+        NonlinearGradients g = solver.Backward(Enumerable.Repeat(1.0, 20 * 2 * 3).ToArray(), null);
+        Assert.All(g.XInit.AsSpan(0, 3).ToArray(), v => Assert.Equal(0, v));
+        Assert.Contains(g.XInit.AsSpan(3, 3).ToArray(), v => v != 0);
+    }
+
+    [Fact]
+    public void IterationLimit_Detached_ByDefault_DifferentiatedOnRequest()
+    {
+        NonlinearProblem p = IlqrTestProblems.Pendulum(15, 2, 62);
+        (double[] wx, double[] wu) = IlqrTestProblems.Weights(p.Dimensions, 62);
+        var detached = new IlqrSolver(p.Dimensions, p.Dynamics, new MpcOptions { MaxIterations = 1 });
+        MpcSolution s = detached.Solve(p);
+        Assert.All(s.Status, st => Assert.Equal(SolveStatus.MaxIterations, st));
+        Assert.All(s.U, u => Assert.InRange(u, -2, 2));
+        Assert.All(detached.Backward(wx, wu).Parameters, v => Assert.Equal(0, v));
+
+        // Away from a stationary point the exact Hessian of the Lagrangian need not be positive
+        // definite (no derivative exists there); the first-order (Gauss-Newton) mode always is.
+        var attached = new IlqrSolver(p.Dimensions, p.Dynamics,
+            new MpcOptions { MaxIterations = 1, DifferentiateUnconverged = true, GradientMode = NonlinearGradientMode.FirstOrder });
+        attached.Solve(p);
+        Assert.Contains(attached.Backward(wx, wu).Parameters, v => v != 0);
+    }
+
+    [Fact]
+    public void FirstOrderMode_DiffersFromExact_AndOnlyExactMatchesFiniteDifferences()
+    {
+        NonlinearProblem p = IlqrTestProblems.Pendulum(10, 3, 63);
+        (double[] wx, double[] wu) = IlqrTestProblems.Weights(p.Dimensions, 63);
+        var exact = new IlqrSolver(p.Dimensions, p.Dynamics);
+        exact.Solve(p);
+        double[] ge = (double[])exact.Backward(wx, wu).Parameters.Clone();
+        var first = new IlqrSolver(p.Dimensions, p.Dynamics, new MpcOptions { GradientMode = NonlinearGradientMode.FirstOrder });
+        first.Solve(p);
+        double[] gf = first.Backward(wx, wu).Parameters;
+
+        double[] theta = p.Parameters;
+        double[] fd = theta.Select((_, k) => IlqrTestProblems.Central(theta, k, 1e-6, () => IlqrTestProblems.Loss(p, wx, wu))).ToArray();
+        Compare.Relative(fd, ge, 2e-5, "exact dL/dtheta");
+        (double firstError, _) = Compare.Worst(fd, gf, relative: true);
+        Assert.True(firstError > 1e-3, $"first-order gradient unexpectedly exact (error {firstError})");
+    }
+
+    [Fact]
+    public void WarmStartFromTheSolution_ConvergesImmediately_ToTheSamePoint()
+    {
+        NonlinearProblem p = IlqrTestProblems.Cartpole(12, 2, 64);
+        var solver = new IlqrSolver(p.Dimensions, p.Dynamics);
+        MpcSolution cold = solver.Solve(p);
+        double[] u = (double[])cold.U.Clone();
+        int coldIterations = cold.Iterations.Max();
+        MpcSolution warm = solver.Solve(p, u);
+        Assert.True(warm.AllConverged);
+        Assert.True(warm.Iterations.Max() <= 2, $"warm start took {warm.Iterations.Max()} iterations (cold {coldIterations})");
+        Compare.Absolute(u, warm.U, 1e-8, "U");
+    }
+}
