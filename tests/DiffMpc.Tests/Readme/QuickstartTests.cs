@@ -1,4 +1,6 @@
+using DiffMpc.Nonlinear;
 using DiffMpc.Problems;
+using DiffMpc.Systems;
 using DiffMpc.Results;
 using DiffMpc.Tests.Support;
 using Xunit;
@@ -28,6 +30,33 @@ public sealed class QuickstartTests
         return (sol, grad);
     }
 
+    private static (MpcSolution Plan, NonlinearGradients G) NonlinearQuickstart()
+    {
+        // README-NONLINEAR-BEGIN
+        var pendulum = new Pendulum();                              // x = [cos th, sin th, thdot], u = torque
+        int N = 4;                                                  // n + m
+        var C = new double[N * N];
+        for (int i = 0; i < N; i++) C[i * N + i] = Pendulum.CostDiagQ[i];
+        var problem = new NonlinearProblem(new MpcDimensions(20, 1, 3, 1), pendulum, Pendulum.TextbookParameters,
+            xInit: [Math.Cos(2.0), Math.Sin(2.0), 0.0], C: StageArray.Shared(C), c: StageArray.Shared(Pendulum.CostP),
+            uLower: StageArray.Scalar(-2), uUpper: StageArray.Scalar(2));
+        var solver = new IlqrSolver(problem.Dimensions, pendulum);   // reusable; owns its workspace
+        MpcSolution plan = solver.Solve(problem);
+        NonlinearGradients g = solver.Backward(dLdx: null, dLdu: plan.U);   // L = 1/2 sum u^2
+        Console.WriteLine($"dL/d[g, mass, length] = [{string.Join(", ", g.Parameters)}]");
+        // README-NONLINEAR-END
+        return (plan, g);
+    }
+
+    [Fact]
+    public void NonlinearQuickstart_SolvesAndDifferentiates()
+    {
+        (MpcSolution plan, NonlinearGradients g) = NonlinearQuickstart();
+        Assert.Equal(SolveStatus.Converged, plan.Status[0]);
+        Assert.Equal(3, g.Parameters.Length);
+        Assert.All(g.Parameters, v => Assert.True(double.IsFinite(v) && v != 0));
+    }
+
     [Fact]
     public void Quickstart_SolvesAndDifferentiates()
     {
@@ -51,12 +80,14 @@ public sealed class QuickstartTests
         Assert.Equal(fd, grad.XInit[0], 6);
     }
 
-    [Fact]
-    public void Readme_ShowsThisQuickstart()
+    [Theory]
+    [InlineData("QUICKSTART")]
+    [InlineData("NONLINEAR")]
+    public void Readme_ShowsThisQuickstart(string marker)
     {
         string source = File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "tests", "DiffMpc.Tests", "Readme", "QuickstartTests.cs"));
         string readme = File.ReadAllText(Path.Combine(RepoPaths.RepoRoot, "README.md"));
-        const string Begin = "// README-QUICKSTART-BEGIN", End = "// README-QUICKSTART-END";
+        string Begin = $"// README-{marker}-BEGIN", End = $"// README-{marker}-END";
         int from = source.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length;
         int to = source.IndexOf(End, from, StringComparison.Ordinal);
         string[] lines = source[from..to].Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
