@@ -8,7 +8,7 @@ using DiffMpc.Results;
 namespace DiffMpc;
 
 /// <summary>
-/// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?, double[])"/> solves a batch of
+/// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> solves a batch of
 /// problems and <see cref="Backward"/> differentiates a loss on the solution. For repeated solves
 /// of one shape (a training loop), create an <see cref="LqrSolver"/> once and reuse it: it
 /// allocates nothing after its first call. All members are safe to call concurrently.
@@ -19,31 +19,37 @@ public static class Mpc
     /// <param name="problem">The problems.</param>
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
     /// <param name="uInit">Optional warm start for box-constrained problems, shape [T][B][m].</param>
+    /// <param name="cancellationToken">Cancels a long solve (see <see cref="LqrSolver.Solve"/>).</param>
     /// <returns>The solution; it stays valid and can be passed to <see cref="Backward"/>.</returns>
     /// <exception cref="ArgumentException">The problem holds an invalid value, or uInit has the wrong shape.</exception>
-    public static MpcSolution Solve(LqrProblem problem, MpcOptions? options = null, double[]? uInit = null)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static MpcSolution Solve(LqrProblem problem, MpcOptions? options = null, double[]? uInit = null,
+        CancellationToken cancellationToken = default)
     {
         Guard.NotNull(problem, nameof(problem));
-        return new LqrSolver(problem.Dimensions, options).Solve(problem, uInit);
+        return new LqrSolver(problem.Dimensions, options).Solve(problem, uInit, cancellationToken);
     }
 
     /// <summary>Solves a batch of nonlinear MPC problems (box-constrained iLQR) with a solver of its own.</summary>
     /// <param name="problem">The problems.</param>
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
     /// <param name="uInit">Optional warm start, shape [T][B][m]; null starts from u = 0.</param>
+    /// <param name="cancellationToken">Cancels a long solve (see <see cref="IlqrSolver.Solve"/>).</param>
     /// <returns>The solution; pass it to <see cref="BackwardNonlinear"/> for gradients.</returns>
     /// <exception cref="ArgumentException">The problem holds an invalid value, or uInit has the wrong shape.</exception>
-    public static MpcSolution Solve(NonlinearProblem problem, MpcOptions? options = null, double[]? uInit = null)
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public static MpcSolution Solve(NonlinearProblem problem, MpcOptions? options = null, double[]? uInit = null,
+        CancellationToken cancellationToken = default)
     {
         Guard.NotNull(problem, nameof(problem));
-        return new IlqrSolver(problem.Dimensions, problem.Dynamics, options).Solve(problem, uInit);
+        return new IlqrSolver(problem.Dimensions, problem.Dynamics, options).Solve(problem, uInit, cancellationToken);
     }
 
     /// <summary>
     /// Gradients of a loss L with respect to the inputs (dynamics parameters, cost, x_init, bounds)
     /// of the nonlinear problem that produced <paramref name="solution"/>.
     /// </summary>
-    /// <param name="solution">A solution from <see cref="Solve(NonlinearProblem, MpcOptions?, double[])"/>.</param>
+    /// <param name="solution">A solution from <see cref="Solve(NonlinearProblem, MpcOptions?, double[], CancellationToken)"/>.</param>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs.</returns>
@@ -60,7 +66,7 @@ public static class Mpc
     /// Gradients of a loss L with respect to every input of the problem that produced
     /// <paramref name="solution"/>, given dL/dx and dL/du at the solution.
     /// </summary>
-    /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?, double[])"/> or from a solver's last solve.</param>
+    /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> or from a solver's last solve.</param>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs.</returns>

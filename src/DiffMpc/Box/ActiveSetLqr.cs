@@ -46,7 +46,7 @@ internal static class ActiveSetLqr
             {
                 return SolveStatus.Converged;
             }
-            if (iter >= maxIterations)
+            if (iter >= maxIterations || ws.Cancellation.IsCancellationRequested)
             {
                 return SolveStatus.MaxIterations;
             }

@@ -58,6 +58,10 @@ internal static class ControlLimitedLqr
         bool linearized = false;
         while (iter < o.MaxIterations)
         {
+            if (ws.Cancellation.IsCancellationRequested)
+            {
+                break;   // the solver throws OperationCanceledException once the batch returns
+            }
             iter++;
             if (!linearized)
             {

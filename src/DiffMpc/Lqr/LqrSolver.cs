@@ -76,8 +76,13 @@ public sealed class LqrSolver
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
     /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
     /// value is not finite, or <paramref name="uInit"/> has the wrong shape.</exception>
-    public MpcSolution Solve(LqrProblem problem, double[]? uInit = null)
+    /// <param name="cancellationToken">Cancels a long solve: polled between batch elements and
+    /// iterations. A cancelled solve throws <see cref="OperationCanceledException"/> and leaves the
+    /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public MpcSolution Solve(LqrProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         if (problem.Dimensions != Dimensions)
         {
@@ -97,7 +102,9 @@ public sealed class LqrSolver
         _data = LqrData.From(problem);
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
+        _ws.Cancellation = cancellationToken;
         _runner.Run((int)Phase.Forward);
+        ThrowIfCancelled(cancellationToken);
         PublishSolution();
         return _solution;
     }
@@ -141,8 +148,22 @@ public sealed class LqrSolver
         Backward,
     }
 
+    private void ThrowIfCancelled(CancellationToken cancellationToken)
+    {
+        _ws.Cancellation = default;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _problem = null;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
     private void RunElement(int phase, int b, int worker)
     {
+        if (phase == 0 && _ws.Cancellation.IsCancellationRequested)
+        {
+            return;
+        }
         StageScratch s = _ws.Scratch[worker];
         if ((Phase)phase == Phase.Forward)
         {

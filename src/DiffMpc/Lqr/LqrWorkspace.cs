@@ -100,6 +100,9 @@ internal sealed class LqrWorkspace
     /// <summary>Per-worker temporaries.</summary>
     public StageScratch[] Scratch { get; }
 
+    /// <summary>The current solve's cancellation token, polled by the iterative loops.</summary>
+    public CancellationToken Cancellation { get; set; }
+
     public Span<double> KAt(int t, int b) => Slice(K, t, b, Dims.ControlDim * Dims.StateDim);
 
     public Span<double> kAt(int t, int b) => Slice(k, t, b, Dims.ControlDim);

@@ -122,13 +122,23 @@ public sealed class IlqrSolver
     /// <param name="uInit">Optional warm start, shape [T][B][m]; null starts from u = 0 (clamped into the bounds).</param>
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
     /// <exception cref="ArgumentException">The problem does not match the solver, or holds an invalid value.</exception>
-    public MpcSolution Solve(NonlinearProblem problem, double[]? uInit = null)
+    /// <param name="cancellationToken">Cancels a long solve: polled between batch elements and
+    /// iterations. A cancelled solve throws <see cref="OperationCanceledException"/> and leaves the
+    /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    public MpcSolution Solve(NonlinearProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
+        cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
-        if (problem.Dimensions != Dimensions || !ReferenceEquals(problem.Dynamics, _dynamics))
+        if (problem.Dimensions != Dimensions)
         {
             throw new ArgumentException(
-                $"problem must have dimensions ({Dimensions}) and this solver's dynamics model; got ({problem.Dimensions}).",
+                $"problem must have dimensions ({Dimensions}) to match this solver; got ({problem.Dimensions}).", nameof(problem));
+        }
+        if (!ReferenceEquals(problem.Dynamics, _dynamics))
+        {
+            throw new ArgumentException(
+                $"problem must use the dynamics instance this solver was created with ({_dynamics.GetType().Name}); got another instance ({problem.Dynamics.GetType().Name}).",
                 nameof(problem));
         }
         problem.ValidateValues();
@@ -151,7 +161,9 @@ public sealed class IlqrSolver
         _iterData = new LqrData(Dimensions, problem.XInit, C, c, F, default);
         _finalData = new LqrData(Dimensions, problem.XInit, StageView.Full(_lagrangianHessian, B, N * N), c, F, default);
         _box = new ControlBox(problem.ControlLower?.View(B, m) ?? default, problem.ControlUpper?.View(B, m) ?? default);
+        _ws.Cancellation = cancellationToken;
         _runner.Run(0);
+        ThrowIfCancelled(cancellationToken);
         SolutionWriter.Publish(_ws, _solution);
         return _solution;
     }
@@ -285,8 +297,22 @@ public sealed class IlqrSolver
         _costMixed = new double[N * cost.ParameterCount];
     }
 
+    private void ThrowIfCancelled(CancellationToken cancellationToken)
+    {
+        _ws.Cancellation = default;
+        if (cancellationToken.IsCancellationRequested)
+        {
+            _problem = null;
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
     private void RunElement(int phase, int b, int worker)
     {
+        if (phase == 0 && _ws.Cancellation.IsCancellationRequested)
+        {
+            return;
+        }
         StageScratch s = _ws.Scratch[worker];
         if (phase == 0)
         {

@@ -8,7 +8,7 @@ namespace DiffMpc.Results;
 /// <remarks>
 /// A solution returned by a reusable solver (<see cref="Lqr.LqrSolver"/>) is owned by it and
 /// overwritten by that solver's next solve; copy what you need to keep. A solution returned by
-/// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?, double[])"/> has its own solver and stays valid.
+/// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?, double[], CancellationToken)"/> has its own solver and stays valid.
 /// Elements whose <see cref="Status"/> is not <see cref="SolveStatus.Converged"/> hold NaN in
 /// <see cref="X"/>, <see cref="U"/>, <see cref="Costates"/> and <see cref="Cost"/>, as documented
 /// on each status value.
