@@ -98,7 +98,7 @@ public sealed class CostDerivatives
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
         Dual<double>[] z = _z1;
-        Load(x, u, costParams, z);
+        DualLoad.Constants(x, u, costParams, z);
         double value = 0;
         for (int j = 0; j < _nt; j++)
         {
@@ -134,7 +134,7 @@ public sealed class CostDerivatives
         }
         int nt = _nt;
         Dual<Dual<double>>[] z = _z2;
-        Load(x, u, costParams, z);
+        DualLoad.Constants(x, u, costParams, z);
         double value = 0;
         for (int j = 0; j < nt; j++)
         {
@@ -161,10 +161,10 @@ public sealed class CostDerivatives
                 }
                 else
                 {
-                    z[k] = Constant2(vk);
+                    z[k] = DualLoad.Constant2(vk);
                 }
             }
-            z[j] = Constant2(vj);
+            z[j] = DualLoad.Constant2(vj);
         }
         return value;
     }
@@ -188,7 +188,7 @@ public sealed class CostDerivatives
         }
         int nt = _nt, q = _q;
         Dual<Dual<double>>[] z = _z2;
-        Load(x, u, costParams, z);
+        DualLoad.Constants(x, u, costParams, z);
         for (int i = 0; i < nt; i++)
         {
             double vi = z[i].Value.Value;
@@ -198,48 +198,12 @@ public sealed class CostDerivatives
                 double vk = z[nt + k].Value.Value;
                 z[nt + k] = new(new(vk, 1.0), new(0.0, 0.0));
                 Dual<Dual<double>> c = _cost.Evaluate<Dual<Dual<double>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, q));
-                z[nt + k] = Constant2(vk);
+                z[nt + k] = DualLoad.Constant2(vk);
                 mixed[i * q + k] = c.Derivative.Derivative;
             }
-            z[i] = Constant2(vi);
+            z[i] = DualLoad.Constant2(vi);
         }
     }
-
-    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> phi, Dual<double>[] z)
-    {
-        int k = 0;
-        foreach (double v in x)
-        {
-            z[k++] = new(v, 0.0);
-        }
-        foreach (double v in u)
-        {
-            z[k++] = new(v, 0.0);
-        }
-        foreach (double v in phi)
-        {
-            z[k++] = new(v, 0.0);
-        }
-    }
-
-    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> phi, Dual<Dual<double>>[] z)
-    {
-        int k = 0;
-        foreach (double v in x)
-        {
-            z[k++] = Constant2(v);
-        }
-        foreach (double v in u)
-        {
-            z[k++] = Constant2(v);
-        }
-        foreach (double v in phi)
-        {
-            z[k++] = Constant2(v);
-        }
-    }
-
-    private static Dual<Dual<double>> Constant2(double v) => new(new(v, 0.0), new(0.0, 0.0));
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> costParams)
     {

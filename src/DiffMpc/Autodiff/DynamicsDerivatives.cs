@@ -158,7 +158,7 @@ public sealed class DynamicsDerivatives
         int n = _n, nz = _nz;
         Dual<Dual<double>>[] z = _z2;
         Dual<Dual<double>>[] g = _g2;
-        Load(x, u, theta, z);
+        DualLoad.Constants(x, u, theta, z);
         ReadOnlySpan<Dual<Dual<double>>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
         Span<Dual<Dual<double>>> gs = g;
         for (int j = 0; j < nz; j++)
@@ -204,10 +204,10 @@ public sealed class DynamicsDerivatives
                 }
                 else
                 {
-                    z[k] = Constant2(vk);
+                    z[k] = DualLoad.Constant2(vk);
                 }
             }
-            z[j] = Constant2(vj);
+            z[j] = DualLoad.Constant2(vj);
         }
     }
 
@@ -340,7 +340,7 @@ public sealed class DynamicsDerivatives
         int n = _n, nz = _nz;
         Dual<double>[] z = _z1;
         Dual<double>[] g = _g1;
-        Load(x, u, theta, z);
+        DualLoad.Constants(x, u, theta, z);
         ReadOnlySpan<Dual<double>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
         Span<Dual<double>> gs = g;
         for (int j = 0; j < nz; j++)
@@ -359,42 +359,6 @@ public sealed class DynamicsDerivatives
             xNext[i] = g[i].Value;
         }
     }
-
-    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta, Dual<double>[] z)
-    {
-        int k = 0;
-        foreach (double v in x)
-        {
-            z[k++] = new(v, 0.0);
-        }
-        foreach (double v in u)
-        {
-            z[k++] = new(v, 0.0);
-        }
-        foreach (double v in theta)
-        {
-            z[k++] = new(v, 0.0);
-        }
-    }
-
-    private static void Load(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta, Dual<Dual<double>>[] z)
-    {
-        int k = 0;
-        foreach (double v in x)
-        {
-            z[k++] = Constant2(v);
-        }
-        foreach (double v in u)
-        {
-            z[k++] = Constant2(v);
-        }
-        foreach (double v in theta)
-        {
-            z[k++] = Constant2(v);
-        }
-    }
-
-    private static Dual<Dual<double>> Constant2(double v) => new(new(v, 0.0), new(0.0, 0.0));
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)
     {
