@@ -38,14 +38,15 @@ internal static class IndependentKkt
         void Step(int t, int b, ReadOnlySpan<double> tau, Span<double> next, Span<double> magnitude, Span<double> F);
     }
 
-    public static Result Check(LqrProblem p, MpcSolution sol, int b) =>
-        Check(new LinearModel(p), p.XInit, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper, sol, b);
+    /// <param name="mu">MpcOptions.ControlRegularization: mu I is added to every C_t's control block.</param>
+    public static Result Check(LqrProblem p, MpcSolution sol, int b, double mu = 0) =>
+        Check(new LinearModel(p), p.XInit, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper, sol, b, mu);
 
-    public static Result Check(NonlinearProblem p, MpcSolution sol, int b) =>
-        Check(new NonlinearModel(p), p.XInit, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper, sol, b);
+    public static Result Check(NonlinearProblem p, MpcSolution sol, int b, double mu = 0) =>
+        Check(new NonlinearModel(p), p.XInit, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper, sol, b, mu);
 
     private static Result Check(IModel model, double[] xInit, StageArray C, StageArray c, StageArray? lo, StageArray? hi,
-        MpcSolution sol, int b)
+        MpcSolution sol, int b, double mu)
     {
         MpcDimensions d = model.Dims;
         int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim, N = d.TauDim;
@@ -98,7 +99,7 @@ internal static class IndependentKkt
                 double s = ct[i], a = Math.Abs(ct[i]);
                 for (int j = 0; j < N; j++)
                 {
-                    double cij = 0.5 * (Ct[i * N + j] + Ct[j * N + i]);
+                    double cij = 0.5 * (Ct[i * N + j] + Ct[j * N + i]) + (i == j && i >= n ? mu : 0);
                     s += cij * tau[t][j];
                     a += Math.Abs(cij * tau[t][j]);
                     double q = 0.5 * tau[t][i] * Ct[i * N + j] * tau[t][j];
@@ -135,9 +136,11 @@ internal static class IndependentKkt
                     continue;
                 }
                 int ui = i - n;
-                double u = tau[t][i];
-                double violation = u == BoxTestProblems.BoundAt(lo, d, t, b, ui, true) ? Math.Max(0, -s)
-                    : u == BoxTestProblems.BoundAt(hi, d, t, b, ui, false) ? Math.Max(0, s)
+                double u = tau[t][i], l = BoxTestProblems.BoundAt(lo, d, t, b, ui, true), h = BoxTestProblems.BoundAt(hi, d, t, b, ui, false);
+                // A control fixed by equal bounds satisfies KKT whatever the sign of r.
+                double violation = u == l && u == h ? 0
+                    : u == l ? Math.Max(0, -s)
+                    : u == h ? Math.Max(0, s)
                     : Math.Abs(s);
                 residual = Math.Max(residual, violation);
                 relResidual = Math.Max(relResidual, violation == 0 ? 0 : violation / (a + 1e-300));
