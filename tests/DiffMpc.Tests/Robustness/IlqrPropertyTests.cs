@@ -19,11 +19,11 @@ namespace DiffMpc.Tests.Robustness;
 /// </summary>
 public sealed class IlqrPropertyTests(ITestOutputHelper output)
 {
-    private const int KktCases = 150;
-    private const int GradientCases = 80;
-    private const int PermutationCases = 80;
-    private const int BroadcastCases = 80;
-    private const int DeterminismCases = 60;
+    private const int KktCases = 400;
+    private const int GradientCases = 200;
+    private const int PermutationCases = 200;
+    private const int BroadcastCases = 200;
+    private const int DeterminismCases = 150;
 
     [Fact]
     public void KktConditions_HoldAtConvergedSolutions_Bounded() => KktProperty(PendulumSpec.Bounded, 60u);

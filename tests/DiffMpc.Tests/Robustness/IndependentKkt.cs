@@ -143,7 +143,7 @@ internal static class IndependentKkt
                     : u == h ? Math.Max(0, s)
                     : Math.Abs(s);
                 residual = Math.Max(residual, violation);
-                relResidual = Math.Max(relResidual, violation == 0 ? 0 : violation / (a + 1e-300));
+                relResidual = Math.Max(relResidual, violation == 0 ? 0 : violation / (a + 1e-250));   // terms below 1e-250 are at the underflow limit
                 scale = Math.Max(scale, a);
             }
             ReadOnlySpan<double> lib = sol.Costates.AsSpan((t * B + b) * n, n);

@@ -20,11 +20,11 @@ namespace DiffMpc.Tests.Robustness;
 /// </summary>
 public sealed class LqrPropertyTests(ITestOutputHelper output)
 {
-    private const int KktCases = 300;
-    private const int GradientCases = 150;
-    private const int PermutationCases = 200;
-    private const int BroadcastCases = 200;
-    private const int DeterminismCases = 150;
+    private const int KktCases = 1000;
+    private const int GradientCases = 500;
+    private const int PermutationCases = 500;
+    private const int BroadcastCases = 500;
+    private const int DeterminismCases = 400;
 
     private static CsCheck.Gen<LqrSpec> Spec(bool box) => box ? LqrSpec.Box : LqrSpec.Lqr;
 
