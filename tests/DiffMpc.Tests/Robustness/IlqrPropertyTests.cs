@@ -114,8 +114,8 @@ public sealed class IlqrPropertyTests(ITestOutputHelper output)
             Assert.Equal(perm.Select(j => sol.Iterations[j]), ps.Iterations);
             Bitwise.Equal(Batch.Permute(g.XInit, 1, B, n, perm), pg.XInit, "dL/dx_init");
             Compare.Relative(g.Parameters, pg.Parameters, 1e-12, "dL/dtheta (summed over the batch)");
-            Permuted("C", p.CostQuadratic, g.CostQuadratic, pg.CostQuadratic, T, B, N * N, perm);
-            Permuted("c", p.CostLinear, g.CostLinear, pg.CostLinear, T, B, N, perm);
+            Permuted("C", p.CostQuadratic, g.CostQuadratic!, pg.CostQuadratic!, T, B, N * N, perm);
+            Permuted("c", p.CostLinear, g.CostLinear!, pg.CostLinear!, T, B, N, perm);
             if (p.ControlLower is not null)
             {
                 Permuted("uLower", p.ControlLower, g.ControlLower!, pg.ControlLower!, T, B, m, perm);
@@ -141,8 +141,8 @@ public sealed class IlqrPropertyTests(ITestOutputHelper output)
             MpcSolution es = Mpc.Solve(ep);
             NonlinearGradients eg = Mpc.BackwardNonlinear(es, wx, wu);
             Batch.AssertBitwise(Batch.Copy(es), Batch.Copy(sol), "solution, broadcast vs expanded");
-            Compare.Relative(Batch.SumInto(p.CostQuadratic, eg.CostQuadratic, T, B, N * N), g.CostQuadratic, 1e-11, "dL/dC");
-            Compare.Relative(Batch.SumInto(p.CostLinear, eg.CostLinear, T, B, N), g.CostLinear, 1e-11, "dL/dc");
+            Compare.Relative(Batch.SumInto(p.CostQuadratic, eg.CostQuadratic!, T, B, N * N), g.CostQuadratic!, 1e-11, "dL/dC");
+            Compare.Relative(Batch.SumInto(p.CostLinear, eg.CostLinear!, T, B, N), g.CostLinear!, 1e-11, "dL/dc");
             Bitwise.Equal(eg.Parameters, g.Parameters, "dL/dtheta");
             Bitwise.Equal(eg.XInit, g.XInit, "dL/dx_init");
             if (p.ControlLower is not null)

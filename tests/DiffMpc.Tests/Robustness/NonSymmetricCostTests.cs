@@ -57,7 +57,7 @@ public sealed class NonSymmetricCostTests
         MpcSolution sol = solver.Solve(p);
         Assert.True(sol.AllConverged);
         var asym = Batch.Copy(sol);
-        double[] G = (double[])solver.Backward(wx, wu).CostQuadratic.Clone();
+        double[] G = (double[])solver.Backward(wx, wu).CostQuadratic!.Clone();
 
         var symProblem = new NonlinearProblem(p.Dimensions, p.Dynamics, p.Parameters, p.XInit, StageArray.PerStage(symC),
             p.CostLinear, p.ControlLower, p.ControlUpper);

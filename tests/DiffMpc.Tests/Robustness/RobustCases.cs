@@ -391,8 +391,8 @@ internal static class Batch
         var d = new Dictionary<string, double[]>(StringComparer.Ordinal)
         {
             ["parameters"] = (double[])g.Parameters.Clone(),
-            ["C"] = (double[])g.CostQuadratic.Clone(),
-            ["c"] = (double[])g.CostLinear.Clone(),
+            ["C"] = (double[])g.CostQuadratic!.Clone(),
+            ["c"] = (double[])g.CostLinear!.Clone(),
             ["xInit"] = (double[])g.XInit.Clone(),
         };
         if (g.ControlLower is not null)
