@@ -59,7 +59,7 @@ internal static class ActiveSetLqr
                 ws.kAt(t, b).Clear();
             }
             var gains = default(PresetFreeSetGains);
-            SolveStatus factor = RiccatiSweep.Factor(d, b, o.ControlRegularization, gradient, withOffset: false, ref gains, ws, s);
+            SolveStatus factor = RiccatiSweep.Factor(d, b, 0, gradient, withOffset: false, ref gains, ws, s);
             if (factor != SolveStatus.Converged)
             {
                 return factor;

@@ -69,7 +69,7 @@ internal static class ControlLimitedLqr
                 CostGradient(d, b, ws);
                 linearized = true;
             }
-            SolveStatus backward = RiccatiSweep.Factor(d, b, o.ControlRegularization + lm, gradient, withOffset: false,
+            SolveStatus backward = RiccatiSweep.Factor(d, b, lm, gradient, withOffset: false,
                 ref gains, ws, s);
             if (backward == SolveStatus.NotPositiveDefinite && model.Regularizes && lm < MaxRegularization)
             {
@@ -146,7 +146,7 @@ internal static class ControlLimitedLqr
         // FinalizeActiveSet: factorise with the active set of the returned point held fixed.
         var fixedSet = new FixedActiveSetGains(box);
         CostGradient(d, b, ws);
-        SolveStatus final = RiccatiSweep.Factor(d, b, o.ControlRegularization, gradient, withOffset: false,
+        SolveStatus final = RiccatiSweep.Factor(d, b, 0, gradient, withOffset: false,
             ref fixedSet, ws, s);
         if (final != SolveStatus.Converged)
         {
@@ -168,14 +168,14 @@ internal static class ControlLimitedLqr
         return status;
     }
 
-    /// <summary>sym(C_t) tau_t + c_t for every stage of element b, into ws.CostGradient.</summary>
+    /// <summary>(sym(C_t) + mu I_u) tau_t + c_t for every stage of element b, into ws.CostGradient.</summary>
     internal static void CostGradient(in LqrData d, int b, LqrWorkspace ws)
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, N = d.Dims.TauDim;
         for (int t = 0; t < T; t++)
         {
             Span<double> g = ws.CostGradient.AsSpan((t * B + b) * N, N);
-            RiccatiSweep.SymMatVecRows(d.C.At(t, b), N, 0, ws.TauAt(t, b), g);
+            RiccatiSweep.HessianRows(d, t, b, 0, ws.TauAt(t, b), g);
             LinearAlgebra.Blas.Axpy(1, d.c.At(t, b), g);
         }
     }

@@ -17,7 +17,7 @@ internal static class KktResidual
         where TLinear : struct, IStageVector
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, N = d.Dims.TauDim;
-        RiccatiSweep.SymMatVecRows(d.C.At(t, b), N, n, tau, r);
+        RiccatiSweep.HessianRows(d, t, b, n, tau, r);
         g.AddTo(t, b, r, n);
         if (t < T - 1)
         {

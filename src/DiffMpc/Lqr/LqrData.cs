@@ -6,12 +6,15 @@ namespace DiffMpc.Lqr;
 /// Internal, layout-resolved view of one batch of LQR data: strided views of C [T][B][N][N],
 /// c [T][B][N], F [T-1][B][n][N], f [T-1][B][n] (may be zero) and x_init [B][n], N = n + m.
 /// The same engine serves user problems (broadcast views of the caller's arrays) and the LQR
-/// approximations built by iterative solvers (full views of workspace arrays).
+/// approximations built by iterative solvers (full views of workspace arrays). The control
+/// regularisation mu is part of the data: every use of C reads C + mu I on the control block.
 /// </summary>
 internal readonly struct LqrData
 {
-    public LqrData(MpcDimensions dims, double[] xInit, StageView C, StageView c, StageView F, StageView f)
+    public LqrData(MpcDimensions dims, double[] xInit, StageView C, StageView c, StageView F, StageView f,
+        double controlRegularization = 0)
     {
+        ControlRegularization = controlRegularization;
         Dims = dims;
         XInit = xInit;
         this.C = C;
@@ -32,7 +35,10 @@ internal readonly struct LqrData
 
     public StageView f { get; }
 
-    public static LqrData From(LqrProblem p)
+    /// <summary>mu: part of the problem, as mu I added to every C_t's control block (1/2 mu |u_t|^2 in the cost).</summary>
+    public double ControlRegularization { get; }
+
+    public static LqrData From(LqrProblem p, double controlRegularization)
     {
         MpcDimensions d = p.Dimensions;
         int B = d.BatchSize, n = d.StateDim, N = d.TauDim;
@@ -40,6 +46,6 @@ internal readonly struct LqrData
             p.CostQuadratic.View(B, N * N),
             p.CostLinear.View(B, N),
             p.Dynamics.View(B, n * N),
-            p.DynamicsOffset?.View(B, n) ?? default);
+            p.DynamicsOffset?.View(B, n) ?? default, controlRegularization);
     }
 }

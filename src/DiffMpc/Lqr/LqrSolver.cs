@@ -33,7 +33,6 @@ public sealed class LqrSolver
     private readonly LqrWorkspace _ws;
     private readonly MpcSolution _solution;
     private readonly BatchRunner _runner;
-    private readonly double _mu;
     private LqrProblem? _problem;
     private LqrData _data;
     private ControlBox _box;
@@ -53,7 +52,6 @@ public sealed class LqrSolver
         Options = options ?? MpcOptions.Default;
         Options.Validate();
         Dimensions = dimensions;
-        _mu = Options.ControlRegularization;
         int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, dimensions.BatchSize);
         _ws = new LqrWorkspace(dimensions, workers);
         _solution = new MpcSolution(dimensions, this);
@@ -99,7 +97,7 @@ public sealed class LqrSolver
         }
         _problem = problem;
         _uInit = uInit;
-        _data = LqrData.From(problem);
+        _data = LqrData.From(problem, Options.ControlRegularization);
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
         _ws.Cancellation = cancellationToken;
@@ -186,7 +184,7 @@ public sealed class LqrSolver
         else
         {
             var gains = default(UnconstrainedGains);
-            status = RiccatiSweep.Factor(_data, b, _mu, new ViewStageVector(_data.c), withOffset: true, ref gains, _ws, s);
+            status = RiccatiSweep.Factor(_data, b, 0, new ViewStageVector(_data.c), withOffset: true, ref gains, _ws, s);
             if (status == SolveStatus.Converged)
             {
                 RiccatiSweep.Rollout(_data, b, _ws, _data.XInit.AsSpan(b * n, n), withOffset: true, _ws.k, _ws.Tau);

@@ -19,18 +19,20 @@ internal static class RiccatiSweep
 {
     /// <summary>
     /// Backward Riccati recursion for element b. At each stage it forms Q_t, q_t (q from
-    /// <paramref name="linear"/>, plus V f when <paramref name="withOffset"/>), adds mu to the
+    /// <paramref name="linear"/>, plus V f when <paramref name="withOffset"/>), adds the problem's
+    /// control regularisation plus the iteration's damping <paramref name="damping"/> to the
     /// diagonal of Q_uu, lets <paramref name="gains"/> compute k_t, K_t and the factor of the free
     /// block of Q_uu, then updates V_t = Q_xx + Q_xu K_t, v_t = q_x + Q_xu k_t. Returns the first
     /// non-converged status of the gains; never throws.
     /// </summary>
-    public static SolveStatus Factor<TLinear, TGains>(in LqrData d, int b, double mu, in TLinear linear, bool withOffset,
+    public static SolveStatus Factor<TLinear, TGains>(in LqrData d, int b, double damping, in TLinear linear, bool withOffset,
         ref TGains gains, LqrWorkspace ws, StageScratch s)
         where TLinear : struct, IStageVector
         where TGains : struct, IStageGains
     {
         int T = d.Dims.Horizon, n = d.Dims.StateDim, m = d.Dims.ControlDim, N = n + m;
         Span<double> V = s.V, v = s.v, Q = s.Q, q = s.q, W = s.W, h = s.h;
+        double mu = d.ControlRegularization + damping;
         for (int t = T - 1; t >= 0; t--)
         {
             SymmetricPart(d.C.At(t, b), N, Q);
@@ -147,7 +149,7 @@ internal static class RiccatiSweep
             {
                 quad += tau[i] * Blas.Dot(C.Slice(i * N, N), tau);
             }
-            cost += 0.5 * quad + Blas.Dot(d.c.At(t, b), tau);
+            cost += 0.5 * quad + Blas.Dot(d.c.At(t, b), tau) + ControlPenalty(d, tau);
         }
         return cost;
     }
@@ -163,6 +165,38 @@ internal static class RiccatiSweep
                 double s = 0.5 * (a[i * N + j] + a[j * N + i]);
                 dst[i * N + j] = s;
                 dst[j * N + i] = s;
+            }
+        }
+    }
+
+    /// <summary>1/2 mu |u|^2 of tau = [x; u] (the control regularisation's share of the cost).</summary>
+    internal static double ControlPenalty(in LqrData d, ReadOnlySpan<double> tau)
+    {
+        double mu = d.ControlRegularization;
+        if (mu == 0)
+        {
+            return 0;
+        }
+        ReadOnlySpan<double> u = tau[d.Dims.StateDim..];
+        return 0.5 * mu * Blas.Dot(u, u);
+    }
+
+    /// <summary>
+    /// Rows first .. first+y.Length-1 of the stage Hessian times tau, (sym(C_t) + mu I_u) tau, into y.
+    /// </summary>
+    internal static void HessianRows(in LqrData d, int t, int b, int first, ReadOnlySpan<double> tau, Span<double> y)
+    {
+        int n = d.Dims.StateDim, N = d.Dims.TauDim;
+        SymMatVecRows(d.C.At(t, b), N, first, tau, y);
+        double mu = d.ControlRegularization;
+        if (mu != 0)
+        {
+            for (int r = 0; r < y.Length; r++)
+            {
+                if (first + r >= n)
+                {
+                    y[r] += mu * tau[first + r];
+                }
             }
         }
     }

@@ -158,8 +158,9 @@ public sealed class IlqrSolver
             c = StageView.Full(_costLinear, B, N);
         }
         StageView F = StageView.Full(_jacobian, B, n * N);
-        _iterData = new LqrData(Dimensions, problem.XInit, C, c, F, default);
-        _finalData = new LqrData(Dimensions, problem.XInit, StageView.Full(_lagrangianHessian, B, N * N), c, F, default);
+        double mu = Options.ControlRegularization;
+        _iterData = new LqrData(Dimensions, problem.XInit, C, c, F, default, mu);
+        _finalData = new LqrData(Dimensions, problem.XInit, StageView.Full(_lagrangianHessian, B, N * N), c, F, default, mu);
         _box = new ControlBox(problem.ControlLower?.View(B, m) ?? default, problem.ControlUpper?.View(B, m) ?? default);
         _ws.Cancellation = cancellationToken;
         _runner.Run(0);
@@ -342,7 +343,7 @@ public sealed class IlqrSolver
             ControlLimitedLqr.CostGradient(_iterData, b, _ws);
             var gains = new FixedActiveSetGains(_box);
             var gradient = new ViewStageVector(StageView.Full(_ws.CostGradient, Dimensions.BatchSize, Dimensions.TauDim));
-            factored = RiccatiSweep.Factor(_finalData, b, Options.ControlRegularization, gradient, withOffset: false,
+            factored = RiccatiSweep.Factor(_finalData, b, 0, gradient, withOffset: false,
                 ref gains, _ws, s) == SolveStatus.Converged;
             if (!factored && status == SolveStatus.Converged)
             {
@@ -427,7 +428,8 @@ public sealed class IlqrSolver
             for (int t = 0; t < d.Horizon; t++)
             {
                 ReadOnlySpan<double> tau = tauAll.AsSpan((t * B + b) * N, N);
-                total += solver._costEvaluators[worker].Evaluate(t, tau[..n], tau[n..], solver._problem!.CostParameters);
+                total += solver._costEvaluators[worker].Evaluate(t, tau[..n], tau[n..], solver._problem!.CostParameters)
+                    + RiccatiSweep.ControlPenalty(solver._iterData, tau);
             }
             return total;
         }

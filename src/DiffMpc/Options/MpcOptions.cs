@@ -12,9 +12,10 @@ public sealed record MpcOptions
     public static MpcOptions Default { get; } = new();
 
     /// <summary>
-    /// mu &gt;= 0 added to the diagonal of Q_uu at every stage; equivalent to adding mu I to every
-    /// C_t's control block, so the solution and gradients are those of that regularised problem.
-    /// Default 0 (the problem as given). Use it when C_uu may be only positive semi-definite.
+    /// mu &gt;= 0: adds 1/2 mu |u_t|^2 to every stage cost (mu I to every C_t's control block), for
+    /// every solver. The solution, the reported cost, the KKT residual and the gradients are those
+    /// of that regularised problem (dL/dC is the gradient with respect to the C you gave). Default 0
+    /// (the problem as given). Use it when C_uu may be only positive semi-definite.
     /// </summary>
     public double ControlRegularization { get; init; }
 

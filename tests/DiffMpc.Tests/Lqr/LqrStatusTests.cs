@@ -140,9 +140,34 @@ public sealed class LqrStatusTests
         Compare.Relative(ge.DynamicsOffset, gr.DynamicsOffset, 1e-12, "dL/df");
         Compare.Relative(ge.XInit, gr.XInit, 1e-12, "dL/dx_init");
 
-        // Cost is documented as sum 1/2 tau' C tau + c' tau with the problem's C, evaluated at
-        // the returned trajectory.
-        Compare.Relative(Objective(lqr, sr), sr.Cost, 1e-12, "cost of the regularised solution");
+        // The reported cost is that of the regularised problem (MpcOptions.ControlRegularization):
+        // the cost of the explicitly shifted problem, i.e. the given C plus 1/2 mu |u|^2.
+        Compare.Relative(se.Cost, sr.Cost, 1e-12, "cost of the regularised problem");
+        double[] penalty = new double[dims.BatchSize];
+        for (int i = 0; i < sr.U.Length; i++)
+        {
+            penalty[i / dims.ControlDim % dims.BatchSize] += 0.5 * mu * sr.U[i] * sr.U[i];
+        }
+        Compare.Relative(Objective(lqr, sr).Zip(penalty, (a, b) => a + b).ToArray(), sr.Cost, 1e-12, "given cost + 1/2 mu |u|^2");
+    }
+
+    [Theory]
+    [InlineData(0.7)]
+    [InlineData(1e-3)]
+    public void ControlRegularization_WithBounds_EqualsAddingMuToControlBlock(double mu)
+    {
+        var dims = new MpcDimensions(6, 3, 3, 2);
+        LqrCase lqr = RandomLqr.Create(6, dims, C: Layout.PerStage, f: Layout.Shared);
+        LqrCase explicitReg = WithControlBlockShift(lqr, mu);
+        static LqrProblem Bounded(LqrCase k) => new(k.Problem.Dimensions, k.Problem.XInit, k.Problem.CostQuadratic,
+            k.Problem.CostLinear, k.Problem.Dynamics, k.Problem.DynamicsOffset, StageArray.Scalar(-0.3), StageArray.Scalar(0.3));
+        MpcSolution sr = Mpc.Solve(Bounded(lqr), new MpcOptions { ControlRegularization = mu });
+        MpcSolution se = Mpc.Solve(Bounded(explicitReg));
+        Assert.True(sr.AllConverged && se.AllConverged);
+        Assert.True(sr.ActiveBounds.Sum() > 0);
+        Compare.Absolute(se.U, sr.U, 1e-10, "u");
+        Compare.Relative(se.Cost, sr.Cost, 1e-10, "cost");
+        Compare.Absolute(se.KktResidual, sr.KktResidual, 1e-9, "KKT residual");
     }
 
     [Fact]
