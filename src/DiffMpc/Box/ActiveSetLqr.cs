@@ -104,9 +104,9 @@ internal static class ActiveSetLqr
                     ReadOnlySpan<bool> free = ws.FreeAt(t, b);
                     for (int i = 0; i < m; i++)
                     {
-                        if (free[i])
+                        if (free[i] || box.Lower(t, b, i) == box.Upper(t, b, i))
                         {
-                            continue;
+                            continue;   // free, or fixed by equal bounds (never released)
                         }
                         double multiplier = u[i] == box.Lower(t, b, i) ? g[i] : -g[i];
                         if (multiplier < worst)

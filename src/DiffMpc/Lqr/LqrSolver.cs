@@ -38,6 +38,7 @@ public sealed class LqrSolver
     private ControlBox _box;
     private double[]? _uInit;
     private readonly bool[] _differentiable;
+    private readonly bool[] _included;
     private MpcGradients? _gradients;
     private LqrProblem? _gradientLayout;
     private SplitStageVector _lossGradient;
@@ -56,6 +57,7 @@ public sealed class LqrSolver
         _ws = new LqrWorkspace(dimensions, workers);
         _solution = new MpcSolution(dimensions, this);
         _differentiable = new bool[dimensions.BatchSize];
+        _included = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
     }
@@ -135,6 +137,10 @@ public sealed class LqrSolver
         }
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         _runner.Run((int)Phase.Backward);
+        for (int b = 0; b < B; b++)
+        {
+            _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+        }
         return AssembleGradients();
     }
 
@@ -200,7 +206,8 @@ public sealed class LqrSolver
         {
             RiccatiSweep.Costates(_data, b, new ViewStageVector(_data.c), _ws.Tau, _ws.Lambda, s);
             cost = RiccatiSweep.Cost(_data, b, _ws.Tau);
-            residual = KktResidual.Compute(_data, _box, b, _ws, s, out active);
+            residual = KktResidual.Compute(_data, _box, b, _ws, s, out active, out double scale);
+            status = SolutionWriter.CheckAccuracy(status, residual, scale);
             if (!double.IsFinite(cost) || !ElementFinite(b))
             {
                 status = SolveStatus.NonFinite;
@@ -211,7 +218,8 @@ public sealed class LqrSolver
         _ws.Cost[b] = hasSolution ? cost : double.NaN;
         _ws.KktResidual[b] = hasSolution ? residual : double.NaN;
         _ws.ActiveCount[b] = hasSolution ? active : 0;
-        _differentiable[b] = status == SolveStatus.Converged || (hasSolution && Options.DifferentiateUnconverged);
+        _differentiable[b] = status == SolveStatus.Converged
+            || (Options.DifferentiateUnconverged && status is SolveStatus.MaxIterations or SolveStatus.LineSearchFailed);
     }
 
     private bool ElementFinite(int b)
@@ -253,10 +261,12 @@ public sealed class LqrSolver
                 p.DynamicsOffset?.NewGradient(T - 1, B, n).Data,
                 new double[B * n],
                 p.ControlLower?.NewGradient(T, B, m).Data,
-                p.ControlUpper?.NewGradient(T, B, m).Data);
+                p.ControlUpper?.NewGradient(T, B, m).Data,
+                new bool[B]);
             _gradientLayout = p;
         }
-        ReadOnlySpan<bool> status = _differentiable;
+        ReadOnlySpan<bool> status = _included;
+        status.CopyTo(_gradients.Differentiated);
         GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
             _gradients.CostQuadratic, T, B, N * N, status);
         GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,

@@ -10,7 +10,46 @@ internal static class SolutionWriter
     /// <summary>True for outcomes that leave a valid (feasible) trajectory in the workspace.</summary>
     public static bool HasTrajectory(SolveStatus s) =>
         s is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed
-            or SolveStatus.NotStrictLocalMinimum;
+            or SolveStatus.NotStrictLocalMinimum or SolveStatus.Inaccurate;
+
+    /// <summary>Converged, unless the KKT residual is large relative to the scale of its terms.</summary>
+    public static SolveStatus CheckAccuracy(SolveStatus status, double residual, double scale) =>
+        status == SolveStatus.Converged && !(residual <= KktResidual.RelativeTolerance * scale)
+            ? SolveStatus.Inaccurate
+            : status;
+
+    /// <summary>
+    /// True when element b's adjoint is finite and its outer products with the primal solution
+    /// cannot overflow, so its gradient contributions are meaningful.
+    /// </summary>
+    public static bool AdjointUsable(LqrWorkspace ws, int b)
+    {
+        double tau = 0, lam = 0, dtau = 0, dlam = 0;
+        for (int t = 0; t < ws.Dims.Horizon; t++)
+        {
+            tau = Math.Max(tau, MaxAbs(ws.TauAt(t, b)));
+            lam = Math.Max(lam, MaxAbs(ws.LambdaAt(t, b)));
+            dtau = Math.Max(dtau, MaxAbs(ws.DTauAt(t, b)));
+            dlam = Math.Max(dlam, MaxAbs(ws.DLambdaAt(t, b)));
+        }
+        const double Limit = 1e300;
+        return dtau * tau <= Limit && dlam * tau <= Limit && lam * dtau <= Limit && dlam <= Limit && dtau <= Limit;
+    }
+
+    /// <summary>max |x_i|, or +Infinity when x holds a non-finite value.</summary>
+    public static double MaxAbs(ReadOnlySpan<double> x)
+    {
+        double m = 0;
+        foreach (double v in x)
+        {
+            if (!double.IsFinite(v))
+            {
+                return double.PositiveInfinity;
+            }
+            m = Math.Max(m, Math.Abs(v));
+        }
+        return m;
+    }
 
     /// <summary>Writes X, U, costates and the per-element figures; NaN where there is no trajectory.</summary>
     public static void Publish(LqrWorkspace ws, MpcSolution solution)

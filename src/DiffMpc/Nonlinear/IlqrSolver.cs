@@ -49,6 +49,7 @@ public sealed class IlqrSolver
     private readonly double[] _lagrangianHessian;  // Ctilde_t, [T][B][n+m][n+m]
     private readonly double[] _mixedHessian;       // H_t,tautheta, [T-1][B][n+m][p]
     private readonly bool[] _differentiable;
+    private readonly bool[] _included;
     private readonly int _workers;
     private ICost? _cost;                            // general cost of the current problem, or null (quadratic)
     private CostDerivatives[] _costEvaluators = [];  // per worker, for _cost
@@ -91,6 +92,7 @@ public sealed class IlqrSolver
         _ws = new LqrWorkspace(dimensions, workers);
         _solution = new MpcSolution(dimensions, this);
         _differentiable = new bool[B];
+        _included = new bool[B];
         _evaluators = new DynamicsDerivatives[workers];
         _jacobianBuffer = new double[workers][];
         _hessianBuffer = new double[workers][];
@@ -194,6 +196,10 @@ public sealed class IlqrSolver
         }
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         _runner.Run(1);
+        for (int b = 0; b < B; b++)
+        {
+            _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b) && ParameterTermsUsable(b);
+        }
 
         NonlinearProblem pr = _problem;
         bool general = pr.Cost is not null;
@@ -203,10 +209,12 @@ public sealed class IlqrSolver
                 general ? null : pr.CostQuadratic.NewGradient(T, B, N * N).Data,
                 general ? null : pr.CostLinear.NewGradient(T, B, N).Data,
                 general ? new double[pr.Cost!.ParameterCount] : null,
-                new double[B * n], pr.ControlLower?.NewGradient(T, B, m).Data, pr.ControlUpper?.NewGradient(T, B, m).Data);
+                new double[B * n], pr.ControlLower?.NewGradient(T, B, m).Data, pr.ControlUpper?.NewGradient(T, B, m).Data,
+                new bool[B]);
             _gradientLayout = pr;
         }
-        ReadOnlySpan<bool> include = _differentiable;
+        ReadOnlySpan<bool> include = _included;
+        include.CopyTo(_gradients.Differentiated);
         if (general)
         {
             CostParameterGradient(_gradients.CostParameters!, include);
@@ -223,6 +231,23 @@ public sealed class IlqrSolver
         SolutionWriter.WriteInitialStateGradient(_ws, include, _gradients.XInit);
         ParameterGradient(_gradients.Parameters, include);
         return _gradients;
+    }
+
+    /// <summary>True when element b's dL/dtheta terms (G' dlambda, H_tautheta' dtau) cannot overflow.</summary>
+    private bool ParameterTermsUsable(int b)
+    {
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        int p = _dynamics.ParameterCount;
+        double g = 0, h = 0, dlam = 0, dtau = 0;
+        for (int t = 0; t < T - 1; t++)
+        {
+            int stage = t * B + b;
+            g = Math.Max(g, SolutionWriter.MaxAbs(_parameterJacobian.AsSpan(stage * n * p, n * p)));
+            h = Math.Max(h, SolutionWriter.MaxAbs(_mixedHessian.AsSpan(stage * N * p, N * p)));
+            dlam = Math.Max(dlam, SolutionWriter.MaxAbs(_ws.DLambdaAt(t + 1, b)));
+            dtau = Math.Max(dtau, SolutionWriter.MaxAbs(_ws.DTauAt(t, b)));
+        }
+        return g * dlam <= 1e300 && h * dtau <= 1e300;
     }
 
     /// <summary>dL/dtheta = sum_t sum_b G_t' dlambda_{t+1} + H_t,tautheta' dtau_t (fixed order).</summary>
@@ -350,11 +375,12 @@ public sealed class IlqrSolver
                 status = SolveStatus.NotStrictLocalMinimum;
             }
             cost = model.Cost(b, _ws.Tau);
-            residual = KktResidual.Compute(_iterData, _box, b, _ws, s, out active);
+            residual = KktResidual.Compute(_iterData, _box, b, _ws, s, out active, out double scale);
             if (status == SolveStatus.LineSearchFailed && factored && residual <= RoundOffKktResidual)
             {
                 status = SolveStatus.Converged;   // no step decreases the cost any more: round-off level
             }
+            status = SolutionWriter.CheckAccuracy(status, residual, scale);
             if (!double.IsFinite(cost))
             {
                 status = SolveStatus.NonFinite;

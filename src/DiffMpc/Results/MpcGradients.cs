@@ -10,8 +10,9 @@ namespace DiffMpc.Results;
 public sealed class MpcGradients
 {
     internal MpcGradients(double[] costQuadratic, double[] costLinear, double[] dynamics, double[]? dynamicsOffset,
-        double[] xInit, double[]? controlLower, double[]? controlUpper)
+        double[] xInit, double[]? controlLower, double[]? controlUpper, bool[] differentiated)
     {
+        Differentiated = differentiated;
         ControlLower = controlLower;
         ControlUpper = controlUpper;
         CostQuadratic = costQuadratic;
@@ -44,4 +45,11 @@ public sealed class MpcGradients
 
     /// <summary>dL/du_upper, like <see cref="ControlLower"/>.</summary>
     public double[]? ControlUpper { get; }
+
+    /// <summary>
+    /// Per batch element, shape [B]: true where the element contributed to these gradients; false
+    /// for elements without a differentiable solution (see their status) or whose adjoint is not
+    /// finite or would overflow (contributions left out, never NaN).
+    /// </summary>
+    public bool[] Differentiated { get; }
 }

@@ -9,8 +9,9 @@ namespace DiffMpc.Results;
 public sealed class NonlinearGradients
 {
     internal NonlinearGradients(double[] parameters, double[]? costQuadratic, double[]? costLinear, double[]? costParameters,
-        double[] xInit, double[]? controlLower, double[]? controlUpper)
+        double[] xInit, double[]? controlLower, double[]? controlUpper, bool[] differentiated)
     {
+        Differentiated = differentiated;
         CostParameters = costParameters;
         Parameters = parameters;
         CostQuadratic = costQuadratic;
@@ -40,4 +41,11 @@ public sealed class NonlinearGradients
 
     /// <summary>dL/du_upper, like <see cref="ControlLower"/>.</summary>
     public double[]? ControlUpper { get; }
+
+    /// <summary>
+    /// Per batch element, shape [B]: true where the element contributed to these gradients; false
+    /// for elements without a differentiable solution (see their status) or whose adjoint is not
+    /// finite or would overflow (contributions left out, never NaN).
+    /// </summary>
+    public bool[] Differentiated { get; }
 }

@@ -33,4 +33,11 @@ public enum SolveStatus
     /// is not differentiable. Trajectories hold the point; gradients are zero.
     /// </summary>
     NotStrictLocalMinimum = 5,
+
+    /// <summary>
+    /// The solve finished, but its KKT residual exceeds 1e-6 relative to the size of the terms it
+    /// balances: round-off overwhelmed the data (for example values spanning 1e-300 to 1e300).
+    /// Trajectories hold the result; gradients are zero.
+    /// </summary>
+    Inaccurate = 6,
 }
