@@ -12,9 +12,15 @@ internal static class SolutionWriter
         s is SolveStatus.Converged or SolveStatus.MaxIterations or SolveStatus.LineSearchFailed
             or SolveStatus.NotStrictLocalMinimum or SolveStatus.Inaccurate;
 
-    /// <summary>Converged, unless the KKT residual is large relative to the scale of its terms.</summary>
-    public static SolveStatus CheckAccuracy(SolveStatus status, double residual, double scale) =>
-        status == SolveStatus.Converged && !(residual <= KktResidual.RelativeTolerance * scale)
+    /// <summary>
+    /// Converged, unless the KKT residual is large relative to the scale of its terms: above
+    /// max(1e-6, 100 * tolerance), where tolerance is the iterative solver's requested step
+    /// tolerance (0 for the direct LQR solve), so a deliberately loose tolerance is not mistaken for
+    /// round-off.
+    /// </summary>
+    public static SolveStatus CheckAccuracy(SolveStatus status, double residual, double scale, double tolerance = 0) =>
+        status == SolveStatus.Converged
+            && !(residual <= Math.Max(KktResidual.RelativeTolerance, 100 * tolerance) * scale)
             ? SolveStatus.Inaccurate
             : status;
 

@@ -380,7 +380,7 @@ public sealed class IlqrSolver
             {
                 status = SolveStatus.Converged;   // no step decreases the cost any more: round-off level
             }
-            status = SolutionWriter.CheckAccuracy(status, residual, scale);
+            status = SolutionWriter.CheckAccuracy(status, residual, scale, Options.Tolerance);
             if (!double.IsFinite(cost))
             {
                 status = SolveStatus.NonFinite;

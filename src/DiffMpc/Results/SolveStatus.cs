@@ -35,8 +35,9 @@ public enum SolveStatus
     NotStrictLocalMinimum = 5,
 
     /// <summary>
-    /// The solve finished, but its KKT residual exceeds 1e-6 relative to the size of the terms it
-    /// balances: round-off overwhelmed the data (for example values spanning 1e-300 to 1e300).
+    /// The solve finished, but its KKT residual, relative to the size of the terms it balances,
+    /// exceeds max(1e-6, 100 x <see cref="Options.MpcOptions.Tolerance"/>) (1e-6 for an unconstrained
+    /// LQR): round-off overwhelmed the data (for example values spanning 1e-300 to 1e300).
     /// Trajectories hold the result; gradients are zero.
     /// </summary>
     Inaccurate = 6,

@@ -36,6 +36,13 @@ public sealed class AccuracyTests
     public void Accuracy_IsTheResidualRelativeToTheScaleOfItsTerms(SolveStatus status, double residual, double scale, SolveStatus expected) =>
         Assert.Equal(expected, DiffMpc.Lqr.SolutionWriter.CheckAccuracy(status, residual, scale));
 
+    [Theory]
+    [InlineData(1e-6, 1.0, 1e-4, SolveStatus.Converged)]     // a loose requested tolerance, not round-off
+    [InlineData(1e-1, 1.0, 1e-4, SolveStatus.Inaccurate)]
+    [InlineData(1e-5, 1.0, 1e-10, SolveStatus.Inaccurate)]
+    public void Accuracy_AllowsForTheRequestedTolerance(double residual, double scale, double tolerance, SolveStatus expected) =>
+        Assert.Equal(expected, DiffMpc.Lqr.SolutionWriter.CheckAccuracy(SolveStatus.Converged, residual, scale, tolerance));
+
     [Fact]
     public void WellScaledSolves_AreConverged_WithSmallRelativeResiduals()
     {
