@@ -1,6 +1,7 @@
 // Argument checks for the public boundary. Each failure names the argument, what was expected
 // and what was given. Inner code uses Debug.Assert instead.
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using DiffMpc.Problems;
 
 namespace DiffMpc.Internal;
@@ -22,6 +23,20 @@ internal static class Guard
         {
             throw new ArgumentException(
                 $"{paramName} must have shape {shape} = {expected} values; got {array.Length} values.", paramName);
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="Length(double[], int, string, string)"/>, but the shape text (an interpolated
+    /// string) is only formatted when the check fails: a passing check allocates nothing.
+    /// </summary>
+    public static void Length(double[]? array, int expected, string paramName,
+        [InterpolatedStringHandlerArgument("array", "expected")] ref ShapeMessageHandler shape)
+    {
+        NotNull(array, paramName);
+        if (array!.Length != expected)
+        {
+            Length(array, expected, paramName, shape.ToStringAndClear());
         }
     }
 
@@ -130,4 +145,29 @@ internal static class Guard
             }
         }
     }
+}
+
+/// <summary>
+/// Interpolated-string handler for a shape description that is only needed when a length check
+/// fails (the idea of Debug.Assert's message handler): it formats nothing when the array has the
+/// expected length.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct ShapeMessageHandler
+{
+    private DefaultInterpolatedStringHandler _inner;
+    private readonly bool _enabled;
+
+    public ShapeMessageHandler(int literalLength, int formattedCount, double[]? array, int expected, out bool shouldAppend)
+    {
+        _enabled = array is not null && array.Length != expected;
+        shouldAppend = _enabled;
+        _inner = _enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount, CultureInfo.InvariantCulture) : default;
+    }
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+    public string ToStringAndClear() => _enabled ? _inner.ToStringAndClear() : "";
 }
