@@ -1,5 +1,6 @@
 using DiffMpc.Box;
 using DiffMpc.Internal;
+using DiffMpc.Lqr.Lanes;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;
@@ -33,7 +34,12 @@ public sealed class LqrSolver
     private readonly LqrWorkspace _ws;
     private readonly MpcSolution _solution;
     private readonly BatchRunner _runner;
+    private readonly LaneLqr? _lanes;
+    private readonly BatchRunner? _laneRunner;
     private readonly double _mu;
+    private bool _solvedInLanes;
+    private double[]? _dLdx;
+    private double[]? _dLdu;
     private LqrProblem? _problem;
     private LqrData _data;
     private ControlBox _box;
@@ -60,6 +66,13 @@ public sealed class LqrSolver
         _differentiable = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
+        if (LaneLqr.Supports(dimensions))
+        {
+            int groups = LaneLqr.GroupCount(dimensions.BatchSize);
+            int laneWorkers = Math.Min(workers, groups);
+            _lanes = new LaneLqr(dimensions, _ws, laneWorkers);
+            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * LaneBlas.Width / 4, RunGroup);
+        }
     }
 
     /// <summary>T, B, n and m.</summary>
@@ -97,7 +110,16 @@ public sealed class LqrSolver
         _data = LqrData.From(problem);
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
-        _runner.Run((int)Phase.Forward);
+        _solvedInLanes = _lanes is not null && !_box.IsBounded;
+        if (_solvedInLanes)
+        {
+            _lanes!.Prepare(_data);
+            _laneRunner!.Run((int)Phase.Forward);
+        }
+        else
+        {
+            _runner.Run((int)Phase.Forward);
+        }
         PublishSolution();
         return _solution;
     }
@@ -129,7 +151,16 @@ public sealed class LqrSolver
             Guard.Finite(dLdu, nameof(dLdu));
         }
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
-        _runner.Run((int)Phase.Backward);
+        if (_solvedInLanes)
+        {
+            (_dLdx, _dLdu) = (dLdx, dLdu);
+            _laneRunner!.Run((int)Phase.Backward);
+            (_dLdx, _dLdu) = (null, null);
+        }
+        else
+        {
+            _runner.Run((int)Phase.Backward);
+        }
         return AssembleGradients();
     }
 
@@ -151,6 +182,18 @@ public sealed class LqrSolver
         else if (_differentiable[b])
         {
             AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
+        }
+    }
+
+    private void RunGroup(int phase, int g, int worker)
+    {
+        if ((Phase)phase == Phase.Forward)
+        {
+            _lanes!.Forward(_data, g, _mu, worker, _differentiable);
+        }
+        else
+        {
+            _lanes!.Backward(_dLdx, _dLdu, g, worker);
         }
     }
 

@@ -1,0 +1,463 @@
+// Notation as in RiccatiSweep and AdjointSweep, for a group of 8 batch elements held in the lanes
+// of Vector512<double> (lane j = element 8g + j; the last group is padded by repeating element
+// B-1, whose padded copies are computed and discarded):
+//   Q_t = sym(C_t) + F_t' V_{t+1} F_t,  q_t = c_t + F_t' (V_{t+1} f_t + v_{t+1})
+//   Q_uu = L_t L_t',  K_t = -Q_uu^{-1} Q_ux,  k_t = -Q_uu^{-1} q_u
+//   V_t = Q_xx + Q_xu K_t (symmetrised),  v_t = q_x + Q_xu k_t
+//   rollout u_t = K_t x_t + k_t, x_{t+1} = F_t tau_t + f_t; y_t = sym(C_t) tau_t
+//   lambda_t = y_x + c_x + F_{t,x}' lambda_{t+1};  r_t = y_u + c_u + F_{t,u}' lambda_{t+1} (KKT residual)
+//   adjoint: same with g_t = [dL/dx_t; dL/du_t] for c, f = 0, x_1 = 0, reusing L_t and K_t.
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+using V = System.Runtime.Intrinsics.Vector512<double>;
+
+namespace DiffMpc.Lqr.Lanes;
+
+/// <summary>
+/// The unconstrained LQR forward solve and adjoint (backward) solve with batch elements in SIMD
+/// lanes. Problem data are packed once per <see cref="Forward"/> into lane layout (O(data)
+/// against O(n^3) work per stage); factors and gains stay packed for <see cref="Backward"/>.
+/// Results are unpacked into the shared <see cref="LqrWorkspace"/> per element, so solution
+/// publishing and gradient assembly are the same as on the per-problem path.
+/// </summary>
+internal sealed class LaneLqr
+{
+    private const int W = LaneBlas.Width;
+
+    private readonly MpcDimensions _d;
+    private readonly LqrWorkspace _ws;
+    private readonly int _groups;
+    // Per group, lane-packed (each V is one entry of 8 problems).
+    private readonly V[] _C;      // sym(C_t), [G][T][N][N]
+    private readonly V[] _c;      // c_t, [G][T][N]
+    private readonly V[] _F;      // F_t, [G][T-1][n][N]
+    private readonly V[] _f;      // f_t, [G][T-1][n]
+    private readonly V[] _K;      // K_t, [G][T][m][n]
+    private readonly V[] _k;      // k_t, [G][T][m]
+    private readonly V[] _L;      // Cholesky factor of Q_uu, [G][T][m][m]
+    private readonly V[] _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly Scratch[] _scratch;
+    private bool _hasOffset;
+
+    public LaneLqr(MpcDimensions d, LqrWorkspace ws, int workers)
+    {
+        _d = d;
+        _ws = ws;
+        int T = d.Horizon, n = d.StateDim, m = d.ControlDim, N = d.TauDim, S = Math.Max(T - 1, 0);
+        _groups = GroupCount(d.BatchSize);
+        int G = _groups;
+        _C = new V[G * T * N * N];
+        _c = new V[G * T * N];
+        _F = new V[Math.Max(G * S * n * N, 1)];
+        _f = new V[Math.Max(G * S * n, 1)];
+        _K = new V[G * T * m * n];
+        _k = new V[G * T * m];
+        _L = new V[G * T * m * m];
+        _Dinv = new V[G * T * m];
+        _scratch = new Scratch[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            _scratch[w] = new Scratch(T, n, m);
+        }
+    }
+
+    /// <summary>Number of lane groups (units of work) for a batch of B.</summary>
+    public static int GroupCount(int batch) => (batch + W - 1) / W;
+
+    /// <summary>
+    /// True when this build should use the lane path for an unconstrained problem of this shape:
+    /// Vector512 is hardware-accelerated and n is small enough for the lane kernels to win
+    /// (measured: n &lt;= 16; larger n keeps the per-problem path with vectorised kernels). The
+    /// choice does not depend on B, so an element's result is the same in any batch.
+    /// </summary>
+    public static bool Supports(MpcDimensions d) =>
+        Vector512.IsHardwareAccelerated && d.StateDim <= 16 && d.ControlDim <= 16;
+
+    public int Groups => _groups;
+
+    /// <summary>Per-call settings shared by every group; call before running the groups of a solve.</summary>
+    public void Prepare(in LqrData data) => _hasOffset = !data.f.IsZero;
+
+    /// <summary>Solves group g and writes tau, lambda, status, cost and residual of its elements into the workspace.</summary>
+    public void Forward(in LqrData data, int g, double mu, int worker, Span<bool> differentiable)
+    {
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Pack(data, g, s);
+        Span<V> C = Group(_C, g, T * N * N), c = Group(_c, g, T * N);
+        Span<V> F = Group(_F, g, Math.Max(T - 1, 0) * n * N), f = Group(_f, g, Math.Max(T - 1, 0) * n);
+        Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
+        var muV = Vector512.Create(mu);
+        V bad = V.Zero;
+
+        // Factor: backward Riccati recursion.
+        for (int t = T - 1; t >= 0; t--)
+        {
+            C.Slice(t * N * N, N * N).CopyTo(Q);
+            c.Slice(t * N, N).CopyTo(q);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
+                LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
+                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true);          // Q += F' W
+                v.CopyTo(h);
+                if (_hasOffset)
+                {
+                    LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
+                }
+                LaneBlas.Gemv(N, n, Ft, 1, N, h, q, accumulate: true);                       // q += F' h
+            }
+            for (int i = 0; i < m; i++)
+            {
+                Q[(n + i) * N + n + i] += muV;
+            }
+            Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m);
+            bad |= LaneBlas.Potrf(m, Q[(n * N + n)..], N, Lt, dinv);
+
+            // K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u.
+            Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
+            for (int i = 0; i < m; i++)
+            {
+                Q.Slice((n + i) * N, n).CopyTo(Kt.Slice(i * n, n));
+                kt[i] = q[n + i];
+            }
+            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
+            LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
+            for (int i = 0; i < m * n; i++)
+            {
+                Kt[i] = -Kt[i];
+            }
+            for (int i = 0; i < m; i++)
+            {
+                kt[i] = -kt[i];
+            }
+
+            // V = Q_xx + Q_xu K (symmetrised), v = q_x + Q_xu k; Q_xu[i][j] = Q[i][n + j].
+            for (int i = 0; i < n; i++)
+            {
+                Q.Slice(i * N, n).CopyTo(V_.Slice(i * n, n));
+            }
+            LaneBlas.Gemm(n, n, m, Q[n..], N, 1, Kt, n, 1, V_, n, accumulate: true);
+            var half = Vector512.Create(0.5);
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    V sij = half * (V_[i * n + j] + V_[j * n + i]);
+                    V_[i * n + j] = sij;
+                    V_[j * n + i] = sij;
+                }
+            }
+            q[..n].CopyTo(v);
+            LaneBlas.Gemv(n, m, Q[n..], N, 1, kt, v, accumulate: true);
+        }
+
+        // Rollout, then costates, cost and KKT residual (backward in time).
+        Span<V> tau = s.Tau, lam = s.Lambda, y = s.Y;
+        for (int i = 0; i < n; i++)
+        {
+            tau[i] = s.X0[i];
+        }
+        Rollout(T, n, m, K, k, F, f, _hasOffset, tau);
+        V cost = V.Zero, residual = V.Zero;
+        var halfV = Vector512.Create(0.5);
+        for (int t = T - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<V> taut = tau.Slice(t * N, N), ct = c.Slice(t * N, N);
+            Span<V> lamt = lam.Slice(t * n, n);
+            LaneBlas.Gemv(N, N, C.Slice(t * N * N, N * N), N, 1, taut, y, accumulate: false);   // y = sym(C) tau
+            V quad = V.Zero, lin = V.Zero;
+            for (int i = 0; i < N; i++)
+            {
+                quad = Vector512.FusedMultiplyAdd(taut[i], y[i], quad);
+                lin = Vector512.FusedMultiplyAdd(ct[i], taut[i], lin);
+                y[i] += ct[i];
+            }
+            cost += Vector512.FusedMultiplyAdd(halfV, quad, lin);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N), lamNext = lam.Slice((t + 1) * n, n);
+                LaneBlas.Gemv(N, n, Ft, 1, N, lamNext, y, accumulate: true);   // y += F' lambda_{t+1}
+            }
+            y[..n].CopyTo(lamt);
+            for (int i = 0; i < m; i++)
+            {
+                residual = Vector512.Max(residual, Vector512.Abs(y[n + i]));
+            }
+            for (int i = 0; i < N; i++)
+            {
+                bad |= LaneBlas.NonFinite(taut[i]) & s.NonFiniteFlag;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                bad |= LaneBlas.NonFinite(lamt[i]) & s.NonFiniteFlag;
+            }
+        }
+        bad |= LaneBlas.NonFinite(cost) & s.NonFiniteFlag;
+
+        // Unpack the valid lanes.
+        ReadOnlySpan<double> badBits = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref bad, 1));
+        ReadOnlySpan<double> costs = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref cost, 1));
+        ReadOnlySpan<double> residuals = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref residual, 1));
+        ReadOnlySpan<double> tauD = MemoryMarshal.Cast<V, double>(tau), lamD = MemoryMarshal.Cast<V, double>(lam);
+        for (int j = 0; j < W; j++)
+        {
+            int b = g * W + j;
+            if (b >= B)
+            {
+                break;
+            }
+            ulong flag = BitConverter.DoubleToUInt64Bits(badBits[j]);
+            SolveStatus status = flag == 0 ? SolveStatus.Converged
+                : (flag & Scratch.NonFiniteBit) != 0 && (flag & ~Scratch.NonFiniteBit) == 0 ? SolveStatus.NonFinite
+                : SolveStatus.NotPositiveDefinite;
+            bool ok = status == SolveStatus.Converged;
+            if (ok)
+            {
+                Unpack(tauD, j, T, N, _ws.Tau, b, B);
+                Unpack(lamD, j, T, n, _ws.Lambda, b, B);
+            }
+            _ws.Status[b] = status;
+            _ws.Cost[b] = ok ? costs[j] : double.NaN;
+            _ws.KktResidual[b] = ok ? residuals[j] : double.NaN;
+            _ws.ActiveCount[b] = 0;
+            _ws.Iterations[b] = 1;
+            _ws.StepNorm[b] = 0;
+            differentiable[b] = ok;
+        }
+    }
+
+    /// <summary>Solves the adjoint LQR of group g and writes dtau, dlambda of its elements into the workspace.</summary>
+    public void Backward(double[]? dLdx, double[]? dLdu, int g, int worker)
+    {
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<V> C = Group(_C, g, T * N * N);
+        Span<V> F = Group(_F, g, Math.Max(T - 1, 0) * n * N);
+        Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<V> gv = s.G, dk = s.Dk, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
+
+        // g_t = [dL/dx_t; dL/du_t] in lanes.
+        Span<double> gD = MemoryMarshal.Cast<V, double>(gv);
+        for (int j = 0; j < W; j++)
+        {
+            int b = Math.Min(g * W + j, B - 1);
+            for (int t = 0; t < T; t++)
+            {
+                int o = t * N * W + j;
+                for (int i = 0; i < n; i++)
+                {
+                    gD[o + i * W] = dLdx is null ? 0 : dLdx[(t * B + b) * n + i];
+                }
+                for (int i = 0; i < m; i++)
+                {
+                    gD[o + (n + i) * W] = dLdu is null ? 0 : dLdu[(t * B + b) * m + i];
+                }
+            }
+        }
+
+        // Solve-only backward sweep: q = g + F' v, dk = -Q_uu^{-1} q_u, v = q_x + K' q_u.
+        for (int t = T - 1; t >= 0; t--)
+        {
+            gv.Slice(t * N, N).CopyTo(q);
+            if (t < T - 1)
+            {
+                LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
+            }
+            Span<V> dkt = dk.Slice(t * m, m);
+            q.Slice(n, m).CopyTo(dkt);
+            LaneBlas.Potrs(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), dkt, 1);
+            for (int i = 0; i < m; i++)
+            {
+                dkt[i] = -dkt[i];
+            }
+            q[..n].CopyTo(v);
+            LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
+        }
+
+        // Adjoint rollout from dx_1 = 0, then adjoint costates.
+        for (int i = 0; i < n; i++)
+        {
+            tau[i] = V.Zero;
+        }
+        Rollout(T, n, m, K, dk, F, default, withOffset: false, tau);
+        for (int t = T - 1; t >= 0; t--)
+        {
+            LaneBlas.Gemv(n, N, C.Slice(t * N * N, N * N), N, 1, tau.Slice(t * N, N), y, accumulate: false);
+            for (int i = 0; i < n; i++)
+            {
+                y[i] += gv[t * N + i];
+            }
+            if (t < T - 1)
+            {
+                LaneBlas.Gemv(n, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), y, accumulate: true);
+            }
+            y[..n].CopyTo(lam.Slice(t * n, n));
+        }
+
+        ReadOnlySpan<double> tauD = MemoryMarshal.Cast<V, double>(tau), lamD = MemoryMarshal.Cast<V, double>(lam);
+        for (int j = 0; j < W; j++)
+        {
+            int b = g * W + j;
+            if (b >= B)
+            {
+                break;
+            }
+            Unpack(tauD, j, T, N, _ws.DTau, b, B);
+            Unpack(lamD, j, T, n, _ws.DLambda, b, B);
+        }
+    }
+
+    /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
+    private static void Rollout(int T, int n, int m, ReadOnlySpan<V> K, ReadOnlySpan<V> kk, ReadOnlySpan<V> F,
+        ReadOnlySpan<V> f, bool withOffset, Span<V> tau)
+    {
+        int N = n + m;
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> taut = tau.Slice(t * N, N);
+            kk.Slice(t * m, m).CopyTo(taut.Slice(n, m));
+            LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
+            if (t < T - 1)
+            {
+                Span<V> xNext = tau.Slice((t + 1) * N, n);
+                if (withOffset)
+                {
+                    f.Slice(t * n, n).CopyTo(xNext);
+                }
+                LaneBlas.Gemv(n, N, F.Slice(t * n * N, n * N), N, 1, taut, xNext, accumulate: withOffset);
+            }
+        }
+    }
+
+    /// <summary>Packs sym(C), c, F, f and x_init of group g into lanes.</summary>
+    private void Pack(in LqrData data, int g, Scratch s)
+    {
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
+        Span<double> C = MemoryMarshal.Cast<V, double>(Group(_C, g, T * N * N));
+        Span<double> c = MemoryMarshal.Cast<V, double>(Group(_c, g, T * N));
+        Span<double> F = MemoryMarshal.Cast<V, double>(Group(_F, g, S * n * N));
+        Span<double> f = MemoryMarshal.Cast<V, double>(Group(_f, g, S * n));
+        Span<double> x0 = MemoryMarshal.Cast<V, double>(s.X0.AsSpan());
+        for (int j = 0; j < W; j++)
+        {
+            int b = Math.Min(g * W + j, B - 1);
+            PackVector(data.XInit.AsSpan(b * n, n), x0, j);
+            for (int t = 0; t < T; t++)
+            {
+                ReadOnlySpan<double> Ct = data.C.At(t, b);
+                int o = t * N * N * W + j;
+                for (int r = 0; r < N; r++)
+                {
+                    for (int col = 0; col < N; col++)
+                    {
+                        C[o + (r * N + col) * W] = Ct[r * N + col];
+                    }
+                }
+                PackVector(data.c.At(t, b), c, t * N * W + j);
+                if (t < S)
+                {
+                    PackVector(data.F.At(t, b), F, t * n * N * W + j);
+                    if (_hasOffset)
+                    {
+                        PackVector(data.f.At(t, b), f, t * n * W + j);
+                    }
+                }
+            }
+        }
+        // sym(C) = (C + C')/2, lane-wise.
+        Span<V> Cv = Group(_C, g, T * N * N);
+        var half = Vector512.Create(0.5);
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> Ct = Cv.Slice(t * N * N, N * N);
+            for (int i = 0; i < N; i++)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);
+                    Ct[i * N + j] = sij;
+                    Ct[j * N + i] = sij;
+                }
+            }
+        }
+    }
+
+    private static void PackVector(ReadOnlySpan<double> src, Span<double> dst, int offset)
+    {
+        for (int i = 0; i < src.Length; i++)
+        {
+            dst[offset + i * W] = src[i];
+        }
+    }
+
+    /// <summary>dst[t][b][0..size) = lane j of src[t][0..size).</summary>
+    private static void Unpack(ReadOnlySpan<double> src, int j, int T, int size, double[] dst, int b, int B)
+    {
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> d = dst.AsSpan((t * B + b) * size, size);
+            int o = t * size * W + j;
+            for (int i = 0; i < size; i++)
+            {
+                d[i] = src[o + i * W];
+            }
+        }
+    }
+
+    private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);
+
+    /// <summary>Lane temporaries of one worker.</summary>
+    private sealed class Scratch
+    {
+        /// <summary>Flag for lanes whose trajectory is not finite (distinct from a bad pivot's all-ones).</summary>
+        public const ulong NonFiniteBit = 1;
+
+        public Scratch(int T, int n, int m)
+        {
+            int N = n + m;
+            Vn = new V[n * n];
+            v = new V[n];
+            Q = new V[N * N];
+            q = new V[N];
+            Wm = new V[n * N];
+            h = new V[n];
+            Y = new V[N];
+            X0 = new V[n];
+            Tau = new V[T * N];
+            Lambda = new V[T * n];
+            G = new V[T * N];
+            Dk = new V[T * m];
+            NonFiniteFlag = Vector512.Create(NonFiniteBit).AsDouble();
+        }
+
+        public V[] Vn { get; }
+
+        public V[] v { get; }
+
+        public V[] Q { get; }
+
+        public V[] q { get; }
+
+        public V[] Wm { get; }
+
+        public V[] h { get; }
+
+        public V[] Y { get; }
+
+        public V[] X0 { get; }
+
+        public V[] Tau { get; }
+
+        public V[] Lambda { get; }
+
+        public V[] G { get; }
+
+        public V[] Dk { get; }
+
+        public V NonFiniteFlag { get; }
+    }
+}
