@@ -80,6 +80,43 @@ internal static class Blas
         }
     }
 
+    /// <summary>
+    /// y += (alpha x + beta z), the sum of two rank-1 row updates. The two products are rounded
+    /// separately and added before y (no fused multiply-add between them), so the term
+    /// alpha x_j + beta z_j is exactly symmetric under swapping (alpha, x) with (beta, z): outer
+    /// products a b' + b a' built row by row with it are exactly symmetric.
+    /// </summary>
+    public static void Axpy2(double alpha, ReadOnlySpan<double> x, double beta, ReadOnlySpan<double> z, Span<double> y)
+    {
+        Debug.Assert(x.Length == y.Length && z.Length == y.Length);
+        int len = y.Length, i = 0;
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double zr = ref MemoryMarshal.GetReference(z);
+        ref double yr = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated && len >= Vector512<double>.Count)
+        {
+            Vector512<double> a = Vector512.Create(alpha), b = Vector512.Create(beta);
+            for (; i <= len - Vector512<double>.Count; i += Vector512<double>.Count)
+            {
+                Vector512<double> t = a * Vector512.LoadUnsafe(ref xr, (nuint)i) + b * Vector512.LoadUnsafe(ref zr, (nuint)i);
+                (Vector512.LoadUnsafe(ref yr, (nuint)i) + t).StoreUnsafe(ref yr, (nuint)i);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated && len - i >= Vector256<double>.Count)
+        {
+            Vector256<double> a = Vector256.Create(alpha), b = Vector256.Create(beta);
+            for (; i <= len - Vector256<double>.Count; i += Vector256<double>.Count)
+            {
+                Vector256<double> t = a * Vector256.LoadUnsafe(ref xr, (nuint)i) + b * Vector256.LoadUnsafe(ref zr, (nuint)i);
+                (Vector256.LoadUnsafe(ref yr, (nuint)i) + t).StoreUnsafe(ref yr, (nuint)i);
+            }
+        }
+        for (; i < len; i++)
+        {
+            Unsafe.Add(ref yr, i) += alpha * Unsafe.Add(ref xr, i) + beta * Unsafe.Add(ref zr, i);
+        }
+    }
+
     /// <summary>x *= alpha (BLAS dscal).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Scal(double alpha, Span<double> x)

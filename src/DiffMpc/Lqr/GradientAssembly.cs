@@ -44,6 +44,27 @@ internal static class GradientAssembly
         }
     }
 
+    /// <summary>
+    /// Writes element b's own slots of a per-stage (not broadcast) gradient: for every stage, the
+    /// contribution of (t, b), or zeros when b is not included. Each slot receives exactly one
+    /// contribution, so this gives bitwise the same values as <see cref="Accumulate"/> and may
+    /// run for different elements on different threads.
+    /// </summary>
+    public static void WriteElement<TTerm>(in TTerm term, double[] output, int stages, int batch, int elementSize, int b,
+        bool include)
+        where TTerm : struct, IStageContribution
+    {
+        for (int t = 0; t < stages; t++)
+        {
+            Span<double> dst = output.AsSpan((t * batch + b) * elementSize, elementSize);
+            dst.Clear();
+            if (include)
+            {
+                term.AddTo(t, b, dst);
+            }
+        }
+    }
+
     /// <summary>dL/dC_t = 1/2 (dtau tau' + tau dtau').</summary>
     internal readonly struct CostQuadraticTerm(LqrWorkspace ws) : IStageContribution
     {
@@ -54,11 +75,7 @@ internal static class GradientAssembly
             for (int i = 0; i < N; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                double di = 0.5 * dtau[i], ti = 0.5 * tau[i];
-                for (int j = 0; j < N; j++)
-                {
-                    row[j] += di * tau[j] + ti * dtau[j];
-                }
+                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, row);
             }
         }
     }
@@ -80,11 +97,7 @@ internal static class GradientAssembly
             for (int i = 0; i < n; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                double dl = dlam[i], l = lam[i];
-                for (int j = 0; j < N; j++)
-                {
-                    row[j] += dl * tau[j] + l * dtau[j];
-                }
+                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, row);
             }
         }
     }

@@ -47,6 +47,7 @@ public sealed class LqrSolver
     private readonly bool[] _differentiable;
     private MpcGradients? _gradients;
     private LqrProblem? _gradientLayout;
+    private bool _gradientsPerElement;
     private SplitStageVector _lossGradient;
 
     /// <summary>Creates a solver and allocates its workspace.</summary>
@@ -151,6 +152,9 @@ public sealed class LqrSolver
             Guard.Finite(dLdu, nameof(dLdu));
         }
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
+        EnsureGradients(_problem);
+        _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)
+            && IsPerElement(_problem.Dynamics) && (_problem.DynamicsOffset is null || IsPerElement(_problem.DynamicsOffset));
         if (_solvedInLanes)
         {
             (_dLdx, _dLdu) = (dLdx, dLdu);
@@ -179,11 +183,39 @@ public sealed class LqrSolver
         {
             ForwardElement(b, s);
         }
-        else if (_differentiable[b])
+        else
         {
-            AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
+            if (_differentiable[b])
+            {
+                AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
+            }
+            WriteElementGradients(b);
         }
     }
+
+    /// <summary>
+    /// With per-stage layouts of C, c, F and f, each element owns its gradient slots: the
+    /// backward phase writes them right after the element's adjoint solve, on the worker thread.
+    /// </summary>
+    private void WriteElementGradients(int b)
+    {
+        if (!_gradientsPerElement)
+        {
+            return;
+        }
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        bool include = _differentiable[b];
+        MpcGradients gr = _gradients!;
+        GradientAssembly.WriteElement(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, b, include);
+        GradientAssembly.WriteElement(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, b, include);
+        GradientAssembly.WriteElement(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, b, include);
+        if (gr.DynamicsOffset is not null)
+        {
+            GradientAssembly.WriteElement(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, b, include);
+        }
+    }
+
+    private static bool IsPerElement(StageArray a) => !a.IsScalar && !a.SharedOverTime && !a.SharedOverBatch;
 
     private void RunGroup(int phase, int g, int worker)
     {
@@ -194,6 +226,11 @@ public sealed class LqrSolver
         else
         {
             _lanes!.Backward(_dLdx, _dLdu, g, worker);
+            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+            for (int b = g * LaneBlas.Width; b < end; b++)
+            {
+                WriteElementGradients(b);
+            }
         }
     }
 
@@ -264,9 +301,8 @@ public sealed class LqrSolver
 
     private void PublishSolution() => SolutionWriter.Publish(_ws, _solution);
 
-    private MpcGradients AssembleGradients()
+    private void EnsureGradients(LqrProblem p)
     {
-        LqrProblem p = _problem!;
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
         if (_gradients is null || !SameLayout(_gradientLayout!, p))
         {
@@ -280,22 +316,32 @@ public sealed class LqrSolver
                 p.ControlUpper?.NewGradient(T, B, m).Data);
             _gradientLayout = p;
         }
+    }
+
+    private MpcGradients AssembleGradients()
+    {
+        LqrProblem p = _problem!;
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        MpcGradients gradients = _gradients!;
         ReadOnlySpan<bool> status = _differentiable;
-        GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
-            _gradients.CostQuadratic, T, B, N * N, status);
-        GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
-            _gradients.CostLinear, T, B, N, status);
-        GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
-            _gradients.Dynamics, T - 1, B, n * N, status);
-        if (p.DynamicsOffset is not null)
+        if (!_gradientsPerElement)
         {
-            GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
-                _gradients.DynamicsOffset!, T - 1, B, n, status);
+            GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
+                gradients.CostQuadratic, T, B, N * N, status);
+            GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
+                gradients.CostLinear, T, B, N, status);
+            GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
+                gradients.Dynamics, T - 1, B, n * N, status);
+            if (p.DynamicsOffset is not null)
+            {
+                GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
+                    gradients.DynamicsOffset!, T - 1, B, n, status);
+            }
         }
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, _gradients.ControlLower, lowerSide: true, status);
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, _gradients.ControlUpper, lowerSide: false, status);
-        SolutionWriter.WriteInitialStateGradient(_ws, status, _gradients.XInit);
-        return _gradients;
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
+        SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
+        return gradients;
     }
 
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>

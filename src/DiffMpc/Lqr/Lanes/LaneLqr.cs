@@ -7,6 +7,7 @@
 //   rollout u_t = K_t x_t + k_t, x_{t+1} = F_t tau_t + f_t; y_t = sym(C_t) tau_t
 //   lambda_t = y_x + c_x + F_{t,x}' lambda_{t+1};  r_t = y_u + c_u + F_{t,u}' lambda_{t+1} (KKT residual)
 //   adjoint: same with g_t = [dL/dx_t; dL/du_t] for c, f = 0, x_1 = 0, reusing L_t and K_t.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DiffMpc.Problems;
@@ -202,7 +203,8 @@ internal sealed class LaneLqr
         ReadOnlySpan<double> badBits = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref bad, 1));
         ReadOnlySpan<double> costs = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref cost, 1));
         ReadOnlySpan<double> residuals = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref residual, 1));
-        ReadOnlySpan<double> tauD = MemoryMarshal.Cast<V, double>(tau), lamD = MemoryMarshal.Cast<V, double>(lam);
+        Unpack(tau, g, T, N, _ws.Tau, B);
+        Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
         {
             int b = g * W + j;
@@ -215,11 +217,6 @@ internal sealed class LaneLqr
                 : (flag & Scratch.NonFiniteBit) != 0 && (flag & ~Scratch.NonFiniteBit) == 0 ? SolveStatus.NonFinite
                 : SolveStatus.NotPositiveDefinite;
             bool ok = status == SolveStatus.Converged;
-            if (ok)
-            {
-                Unpack(tauD, j, T, N, _ws.Tau, b, B);
-                Unpack(lamD, j, T, n, _ws.Lambda, b, B);
-            }
             _ws.Status[b] = status;
             _ws.Cost[b] = ok ? costs[j] : double.NaN;
             _ws.KktResidual[b] = ok ? residuals[j] : double.NaN;
@@ -241,21 +238,29 @@ internal sealed class LaneLqr
         Span<V> gv = s.G, dk = s.Dk, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
-        Span<double> gD = MemoryMarshal.Cast<V, double>(gv);
+        Span<int> lane = s.Lane;
         for (int j = 0; j < W; j++)
         {
-            int b = Math.Min(g * W + j, B - 1);
-            for (int t = 0; t < T; t++)
+            lane[j] = Math.Min(g * W + j, B - 1);
+        }
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> gt = gv.Slice(t * N, N);
+            if (dLdx is null)
             {
-                int o = t * N * W + j;
-                for (int i = 0; i < n; i++)
-                {
-                    gD[o + i * W] = dLdx is null ? 0 : dLdx[(t * B + b) * n + i];
-                }
-                for (int i = 0; i < m; i++)
-                {
-                    gD[o + (n + i) * W] = dLdu is null ? 0 : dLdu[(t * B + b) * m + i];
-                }
+                gt[..n].Clear();
+            }
+            else
+            {
+                Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
+            }
+            if (dLdu is null)
+            {
+                gt.Slice(n, m).Clear();
+            }
+            else
+            {
+                Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
             }
         }
 
@@ -298,17 +303,8 @@ internal sealed class LaneLqr
             y[..n].CopyTo(lam.Slice(t * n, n));
         }
 
-        ReadOnlySpan<double> tauD = MemoryMarshal.Cast<V, double>(tau), lamD = MemoryMarshal.Cast<V, double>(lam);
-        for (int j = 0; j < W; j++)
-        {
-            int b = g * W + j;
-            if (b >= B)
-            {
-                break;
-            }
-            Unpack(tauD, j, T, N, _ws.DTau, b, B);
-            Unpack(lamD, j, T, n, _ws.DLambda, b, B);
-        }
+        Unpack(tau, g, T, N, _ws.DTau, B);
+        Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
     /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
@@ -337,73 +333,103 @@ internal sealed class LaneLqr
     private void Pack(in LqrData data, int g, Scratch s)
     {
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
-        Span<double> C = MemoryMarshal.Cast<V, double>(Group(_C, g, T * N * N));
-        Span<double> c = MemoryMarshal.Cast<V, double>(Group(_c, g, T * N));
-        Span<double> F = MemoryMarshal.Cast<V, double>(Group(_F, g, S * n * N));
-        Span<double> f = MemoryMarshal.Cast<V, double>(Group(_f, g, S * n));
-        Span<double> x0 = MemoryMarshal.Cast<V, double>(s.X0.AsSpan());
+        Span<V> C = Group(_C, g, T * N * N), c = Group(_c, g, T * N);
+        Span<V> F = Group(_F, g, S * n * N), f = Group(_f, g, S * n);
+        Span<int> lane = s.Lane;
         for (int j = 0; j < W; j++)
         {
-            int b = Math.Min(g * W + j, B - 1);
-            PackVector(data.XInit.AsSpan(b * n, n), x0, j);
-            for (int t = 0; t < T; t++)
-            {
-                ReadOnlySpan<double> Ct = data.C.At(t, b);
-                int o = t * N * N * W + j;
-                for (int r = 0; r < N; r++)
-                {
-                    for (int col = 0; col < N; col++)
-                    {
-                        C[o + (r * N + col) * W] = Ct[r * N + col];
-                    }
-                }
-                PackVector(data.c.At(t, b), c, t * N * W + j);
-                if (t < S)
-                {
-                    PackVector(data.F.At(t, b), F, t * n * N * W + j);
-                    if (_hasOffset)
-                    {
-                        PackVector(data.f.At(t, b), f, t * n * W + j);
-                    }
-                }
-            }
+            lane[j] = Math.Min(g * W + j, B - 1);
         }
-        // sym(C) = (C + C')/2, lane-wise.
-        Span<V> Cv = Group(_C, g, T * N * N);
+        Gather(data.XInit, 0, n, n, lane, s.X0);
         var half = Vector512.Create(0.5);
         for (int t = 0; t < T; t++)
         {
-            Span<V> Ct = Cv.Slice(t * N * N, N * N);
+            Span<V> Ct = C.Slice(t * N * N, N * N);
+            Gather(data.C, t, lane, Ct);
             for (int i = 0; i < N; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);
+                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);   // sym(C) = (C + C')/2
                     Ct[i * N + j] = sij;
                     Ct[j * N + i] = sij;
+                }
+            }
+            Gather(data.c, t, lane, c.Slice(t * N, N));
+            if (t < S)
+            {
+                Gather(data.F, t, lane, F.Slice(t * n * N, n * N));
+                if (_hasOffset)
+                {
+                    Gather(data.f, t, lane, f.Slice(t * n, n));
                 }
             }
         }
     }
 
-    private static void PackVector(ReadOnlySpan<double> src, Span<double> dst, int offset)
+    /// <summary>dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e.</summary>
+    private static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst)
     {
-        for (int i = 0; i < src.Length; i++)
+        ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
+        ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
+        ref double r2 = ref MemoryMarshal.GetReference(view.At(t, lane[2]));
+        ref double r3 = ref MemoryMarshal.GetReference(view.At(t, lane[3]));
+        ref double r4 = ref MemoryMarshal.GetReference(view.At(t, lane[4]));
+        ref double r5 = ref MemoryMarshal.GetReference(view.At(t, lane[5]));
+        ref double r6 = ref MemoryMarshal.GetReference(view.At(t, lane[6]));
+        ref double r7 = ref MemoryMarshal.GetReference(view.At(t, lane[7]));
+        for (int e = 0; e < dst.Length; e++)
         {
-            dst[offset + i * W] = src[i];
+            dst[e] = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
+                Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
         }
     }
 
-    /// <summary>dst[t][b][0..size) = lane j of src[t][0..size).</summary>
-    private static void Unpack(ReadOnlySpan<double> src, int j, int T, int size, double[] dst, int b, int B)
+    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V})"/> for a plain [B][size] array (offset + b * size).</summary>
+    private static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
     {
-        for (int t = 0; t < T; t++)
+        for (int e = 0; e < count; e++)
         {
-            Span<double> d = dst.AsSpan((t * B + b) * size, size);
-            int o = t * size * W + j;
-            for (int i = 0; i < size; i++)
+            dst[e] = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
+                a[offset + lane[3] * size + e], a[offset + lane[4] * size + e], a[offset + lane[5] * size + e],
+                a[offset + lane[6] * size + e], a[offset + lane[7] * size + e]);
+        }
+    }
+
+    /// <summary>dst[t][b][0..size) = lane of b in src[t][0..size), for the valid lanes of group g.</summary>
+    private static void Unpack(ReadOnlySpan<V> src, int g, int T, int size, double[] dst, int B)
+    {
+        int first = g * W;
+        if (first + W <= B)
+        {
+            for (int t = 0; t < T; t++)
             {
-                d[i] = src[o + i * W];
+                ref double d0 = ref dst[(t * B + first) * size];
+                ReadOnlySpan<V> st = src.Slice(t * size, size);
+                for (int e = 0; e < size; e++)
+                {
+                    V x = st[e];
+                    Unsafe.Add(ref d0, e) = x.GetElement(0);
+                    Unsafe.Add(ref d0, size + e) = x.GetElement(1);
+                    Unsafe.Add(ref d0, 2 * size + e) = x.GetElement(2);
+                    Unsafe.Add(ref d0, 3 * size + e) = x.GetElement(3);
+                    Unsafe.Add(ref d0, 4 * size + e) = x.GetElement(4);
+                    Unsafe.Add(ref d0, 5 * size + e) = x.GetElement(5);
+                    Unsafe.Add(ref d0, 6 * size + e) = x.GetElement(6);
+                    Unsafe.Add(ref d0, 7 * size + e) = x.GetElement(7);
+                }
+            }
+            return;
+        }
+        for (int j = 0; first + j < B; j++)
+        {
+            for (int t = 0; t < T; t++)
+            {
+                Span<double> d = dst.AsSpan((t * B + first + j) * size, size);
+                for (int e = 0; e < size; e++)
+                {
+                    d[e] = src[t * size + e].GetElement(j);
+                }
             }
         }
     }
@@ -432,6 +458,7 @@ internal sealed class LaneLqr
             G = new V[T * N];
             Dk = new V[T * m];
             NonFiniteFlag = Vector512.Create(NonFiniteBit).AsDouble();
+            Lane = new int[W];
         }
 
         public V[] Vn { get; }
@@ -459,5 +486,8 @@ internal sealed class LaneLqr
         public V[] Dk { get; }
 
         public V NonFiniteFlag { get; }
+
+        /// <summary>The batch element of each lane of the group being processed, [8].</summary>
+        public int[] Lane { get; }
     }
 }
