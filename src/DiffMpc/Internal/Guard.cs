@@ -2,6 +2,8 @@
 // and what was given. Inner code uses Debug.Assert instead.
 using System.Globalization;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffMpc.Problems;
 
 namespace DiffMpc.Internal;
@@ -59,6 +61,10 @@ internal static class Guard
 
     public static void Finite(ReadOnlySpan<double> values, string paramName)
     {
+        if (AllFinite(values))
+        {
+            return;
+        }
         for (int i = 0; i < values.Length; i++)
         {
             if (!double.IsFinite(values[i]))
@@ -68,6 +74,50 @@ internal static class Guard
                     paramName);
             }
         }
+    }
+
+    /// <summary>
+    /// True when every value is finite. Vectorised (x - x is 0 exactly for finite x and NaN
+    /// otherwise): the full check runs on every Solve over all of C, c, F, f.
+    /// </summary>
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        int i = 0;
+        ref double r = ref MemoryMarshal.GetReference(values);
+        if (Vector512.IsHardwareAccelerated && values.Length >= Vector512<double>.Count)
+        {
+            Vector512<double> acc = Vector512<double>.Zero;
+            for (; i <= values.Length - Vector512<double>.Count; i += Vector512<double>.Count)
+            {
+                Vector512<double> x = Vector512.LoadUnsafe(ref r, (nuint)i);
+                acc += x - x;
+            }
+            if (!Vector512.EqualsAll(acc, Vector512<double>.Zero))
+            {
+                return false;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && values.Length >= Vector256<double>.Count)
+        {
+            Vector256<double> acc = Vector256<double>.Zero;
+            for (; i <= values.Length - Vector256<double>.Count; i += Vector256<double>.Count)
+            {
+                Vector256<double> x = Vector256.LoadUnsafe(ref r, (nuint)i);
+                acc += x - x;
+            }
+            if (!Vector256.EqualsAll(acc, Vector256<double>.Zero))
+            {
+                return false;
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            if (!double.IsFinite(Unsafe.Add(ref r, i)))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static void NotNaN(ReadOnlySpan<double> values, string paramName)

@@ -84,9 +84,12 @@ internal static class Blas
     /// y += (alpha x + beta z), the sum of two rank-1 row updates. The two products are rounded
     /// separately and added before y (no fused multiply-add between them), so the term
     /// alpha x_j + beta z_j is exactly symmetric under swapping (alpha, x) with (beta, z): outer
-    /// products a b' + b a' built row by row with it are exactly symmetric.
+    /// products a b' + b a' built row by row with it are exactly symmetric. With
+    /// <paramref name="overwrite"/>, y's old values are not read: y = 0 + (alpha x + beta z),
+    /// bitwise what clearing y first would give.
     /// </summary>
-    public static void Axpy2(double alpha, ReadOnlySpan<double> x, double beta, ReadOnlySpan<double> z, Span<double> y)
+    public static void Axpy2(double alpha, ReadOnlySpan<double> x, double beta, ReadOnlySpan<double> z, Span<double> y,
+        bool overwrite = false)
     {
         Debug.Assert(x.Length == y.Length && z.Length == y.Length);
         int len = y.Length, i = 0;
@@ -99,7 +102,7 @@ internal static class Blas
             for (; i <= len - Vector512<double>.Count; i += Vector512<double>.Count)
             {
                 Vector512<double> t = a * Vector512.LoadUnsafe(ref xr, (nuint)i) + b * Vector512.LoadUnsafe(ref zr, (nuint)i);
-                (Vector512.LoadUnsafe(ref yr, (nuint)i) + t).StoreUnsafe(ref yr, (nuint)i);
+                ((overwrite ? Vector512<double>.Zero : Vector512.LoadUnsafe(ref yr, (nuint)i)) + t).StoreUnsafe(ref yr, (nuint)i);
             }
         }
         if (Vector256.IsHardwareAccelerated && len - i >= Vector256<double>.Count)
@@ -108,12 +111,13 @@ internal static class Blas
             for (; i <= len - Vector256<double>.Count; i += Vector256<double>.Count)
             {
                 Vector256<double> t = a * Vector256.LoadUnsafe(ref xr, (nuint)i) + b * Vector256.LoadUnsafe(ref zr, (nuint)i);
-                (Vector256.LoadUnsafe(ref yr, (nuint)i) + t).StoreUnsafe(ref yr, (nuint)i);
+                ((overwrite ? Vector256<double>.Zero : Vector256.LoadUnsafe(ref yr, (nuint)i)) + t).StoreUnsafe(ref yr, (nuint)i);
             }
         }
         for (; i < len; i++)
         {
-            Unsafe.Add(ref yr, i) += alpha * Unsafe.Add(ref xr, i) + beta * Unsafe.Add(ref zr, i);
+            double t = alpha * Unsafe.Add(ref xr, i) + beta * Unsafe.Add(ref zr, i);
+            Unsafe.Add(ref yr, i) = (overwrite ? 0.0 : Unsafe.Add(ref yr, i)) + t;
         }
     }
 

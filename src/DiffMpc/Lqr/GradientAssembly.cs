@@ -16,6 +16,12 @@ internal interface IStageContribution
 {
     /// <summary>dst += the contribution of stage t, element b.</summary>
     void AddTo(int t, int b, Span<double> dst);
+
+    /// <summary>
+    /// dst = the contribution of stage t, element b, bitwise equal to clearing dst and calling
+    /// <see cref="AddTo"/> (0 + v, which turns -0 into +0), in one pass over dst.
+    /// </summary>
+    void SetTo(int t, int b, Span<double> dst);
 }
 
 /// <summary>Builds the gradients of every input from the primal and adjoint solutions.</summary>
@@ -57,10 +63,13 @@ internal static class GradientAssembly
         for (int t = 0; t < stages; t++)
         {
             Span<double> dst = output.AsSpan((t * batch + b) * elementSize, elementSize);
-            dst.Clear();
             if (include)
             {
-                term.AddTo(t, b, dst);
+                term.SetTo(t, b, dst);
+            }
+            else
+            {
+                dst.Clear();
             }
         }
     }
@@ -68,14 +77,18 @@ internal static class GradientAssembly
     /// <summary>dL/dC_t = 1/2 (dtau tau' + tau dtau').</summary>
     internal readonly struct CostQuadraticTerm(LqrWorkspace ws) : IStageContribution
     {
-        public void AddTo(int t, int b, Span<double> dst)
+        public void AddTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: false);
+
+        public void SetTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: true);
+
+        private void Write(int t, int b, Span<double> dst, bool overwrite)
         {
             int N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
             for (int i = 0; i < N; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, row);
+                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, row, overwrite);
             }
         }
     }
@@ -84,12 +97,22 @@ internal static class GradientAssembly
     internal readonly struct CostLinearTerm(LqrWorkspace ws) : IStageContribution
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DTauAt(t, b), dst);
+
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
     }
 
     /// <summary>dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.</summary>
     internal readonly struct DynamicsTerm(LqrWorkspace ws) : IStageContribution
     {
-        public void AddTo(int t, int b, Span<double> dst)
+        public void AddTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: false);
+
+        public void SetTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: true);
+
+        private void Write(int t, int b, Span<double> dst, bool overwrite)
         {
             int n = ws.Dims.StateDim, N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
@@ -97,7 +120,7 @@ internal static class GradientAssembly
             for (int i = 0; i < n; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, row);
+                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, row, overwrite);
             }
         }
     }
@@ -106,6 +129,12 @@ internal static class GradientAssembly
     internal readonly struct OffsetTerm(LqrWorkspace ws) : IStageContribution
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DLambdaAt(t + 1, b), dst);
+
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
     }
 
     /// <summary>
@@ -116,6 +145,12 @@ internal static class GradientAssembly
     internal readonly struct BoundTerm(LqrData d, ControlBox box, LqrWorkspace ws, SplitStageVector g, bool lowerSide,
         bool sumEntries) : IStageContribution
     {
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
+
         public void AddTo(int t, int b, Span<double> dst)
         {
             int n = ws.Dims.StateDim, m = ws.Dims.ControlDim;

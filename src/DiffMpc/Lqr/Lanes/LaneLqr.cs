@@ -10,6 +10,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using DiffMpc.Problems;
 using DiffMpc.Results;
 using V = System.Runtime.Intrinsics.Vector512<double>;
@@ -103,7 +104,7 @@ internal sealed class LaneLqr
             {
                 ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
                 LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
-                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true);          // Q += F' W
+                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true);   // Q += F' W (lower)
                 v.CopyTo(h);
                 if (_hasOffset)
                 {
@@ -136,24 +137,23 @@ internal sealed class LaneLqr
                 kt[i] = -kt[i];
             }
 
-            // V = Q_xx + Q_xu K (symmetrised), v = q_x + Q_xu k; Q_xu[i][j] = Q[i][n + j].
+            // V = Q_xx + Q_xu K, v = q_x + Q_xu k, with Q_xu = Q_ux' read from the lower
+            // triangle (Q_xu[i][j] = Q[n + j][i]). V is symmetric: its lower triangle is
+            // computed and mirrored.
             for (int i = 0; i < n; i++)
             {
-                Q.Slice(i * N, n).CopyTo(V_.Slice(i * n, n));
+                Q.Slice(i * N, i + 1).CopyTo(V_.Slice(i * n, i + 1));
             }
-            LaneBlas.Gemm(n, n, m, Q[n..], N, 1, Kt, n, 1, V_, n, accumulate: true);
-            var half = Vector512.Create(0.5);
+            LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    V sij = half * (V_[i * n + j] + V_[j * n + i]);
-                    V_[i * n + j] = sij;
-                    V_[j * n + i] = sij;
+                    V_[j * n + i] = V_[i * n + j];
                 }
             }
             q[..n].CopyTo(v);
-            LaneBlas.Gemv(n, m, Q[n..], N, 1, kt, v, accumulate: true);
+            LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
         }
 
         // Rollout, then costates, cost and KKT residual (backward in time).
@@ -378,11 +378,49 @@ internal sealed class LaneLqr
         ref double r5 = ref MemoryMarshal.GetReference(view.At(t, lane[5]));
         ref double r6 = ref MemoryMarshal.GetReference(view.At(t, lane[6]));
         ref double r7 = ref MemoryMarshal.GetReference(view.At(t, lane[7]));
-        for (int e = 0; e < dst.Length; e++)
+        int e = 0;
+        if (Avx512F.IsSupported)
+        {
+            ref V d = ref MemoryMarshal.GetReference(dst);
+            for (; e + W <= dst.Length; e += W)
+            {
+                Transpose8x8(Vector512.LoadUnsafe(ref r0, (nuint)e), Vector512.LoadUnsafe(ref r1, (nuint)e),
+                    Vector512.LoadUnsafe(ref r2, (nuint)e), Vector512.LoadUnsafe(ref r3, (nuint)e),
+                    Vector512.LoadUnsafe(ref r4, (nuint)e), Vector512.LoadUnsafe(ref r5, (nuint)e),
+                    Vector512.LoadUnsafe(ref r6, (nuint)e), Vector512.LoadUnsafe(ref r7, (nuint)e), ref Unsafe.Add(ref d, e));
+            }
+        }
+        for (; e < dst.Length; e++)
         {
             dst[e] = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
                 Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
         }
+    }
+
+    /// <summary>
+    /// 8 x 8 transpose: row j (entries e..e+7 of lane j's data) becomes lane j of the outputs
+    /// d[0..8). Unpack pairs, then two rounds of 128-bit lane shuffles (vshuff64x2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(V r0, V r1, V r2, V r3, V r4, V r5, V r6, V r7, ref V d)
+    {
+        V t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        V t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        V t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
+        V t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;
+        V u0 = Avx512F.Shuffle4x128(t0, t2, Even), u1 = Avx512F.Shuffle4x128(t0, t2, Odd);
+        V u2 = Avx512F.Shuffle4x128(t4, t6, Even), u3 = Avx512F.Shuffle4x128(t4, t6, Odd);
+        V w0 = Avx512F.Shuffle4x128(t1, t3, Even), w1 = Avx512F.Shuffle4x128(t1, t3, Odd);
+        V w2 = Avx512F.Shuffle4x128(t5, t7, Even), w3 = Avx512F.Shuffle4x128(t5, t7, Odd);
+        d = Avx512F.Shuffle4x128(u0, u2, Even);
+        Unsafe.Add(ref d, 4) = Avx512F.Shuffle4x128(u0, u2, Odd);
+        Unsafe.Add(ref d, 2) = Avx512F.Shuffle4x128(u1, u3, Even);
+        Unsafe.Add(ref d, 6) = Avx512F.Shuffle4x128(u1, u3, Odd);
+        Unsafe.Add(ref d, 1) = Avx512F.Shuffle4x128(w0, w2, Even);
+        Unsafe.Add(ref d, 5) = Avx512F.Shuffle4x128(w0, w2, Odd);
+        Unsafe.Add(ref d, 3) = Avx512F.Shuffle4x128(w1, w3, Even);
+        Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
     }
 
     /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V})"/> for a plain [B][size] array (offset + b * size).</summary>
