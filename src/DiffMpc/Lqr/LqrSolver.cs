@@ -225,7 +225,7 @@ public sealed class LqrSolver
         }
         else
         {
-            _lanes!.Backward(_dLdx, _dLdu, g, worker);
+            _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
             int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
             for (int b = g * LaneBlas.Width; b < end; b++)
             {
