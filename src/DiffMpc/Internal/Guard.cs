@@ -80,7 +80,7 @@ internal static class Guard
     /// True when every value is finite. Vectorised (x - x is 0 exactly for finite x and NaN
     /// otherwise): the full check runs on every Solve over all of C, c, F, f.
     /// </summary>
-    private static bool AllFinite(ReadOnlySpan<double> values)
+    public static bool AllFinite(ReadOnlySpan<double> values)
     {
         int i = 0;
         ref double r = ref MemoryMarshal.GetReference(values);

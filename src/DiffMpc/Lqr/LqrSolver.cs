@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using DiffMpc.Box;
 using DiffMpc.Internal;
 using DiffMpc.Lqr.Lanes;
@@ -38,6 +39,7 @@ public sealed class LqrSolver
     private readonly BatchRunner? _laneRunner;
     private readonly double _mu;
     private bool _solvedInLanes;
+    private readonly bool[] _invalidGroup = [];
     private double[]? _dLdx;
     private double[]? _dLdu;
     private LqrProblem? _problem;
@@ -73,6 +75,7 @@ public sealed class LqrSolver
             int laneWorkers = Math.Min(workers, groups);
             _lanes = new LaneLqr(dimensions, _ws, laneWorkers);
             _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * LaneBlas.Width / 4, RunGroup);
+            _invalidGroup = new bool[groups];
         }
     }
 
@@ -99,7 +102,26 @@ public sealed class LqrSolver
                 $"problem must have dimensions ({Dimensions}) to match this solver; got ({problem.Dimensions}).",
                 nameof(problem));
         }
-        problem.ValidateValues();
+        bool lanes = _lanes is not null && !problem.HasControlBounds;
+        if (lanes)
+        {
+            // The finiteness check of C, c, F, f, x_init runs on the workers (each checks its own
+            // groups' data, which it then packs from a warm cache); only a failure goes back to
+            // the sequential check, which throws naming the argument and entry.
+            LqrData previous = _data;
+            _data = LqrData.From(problem);
+            _laneRunner!.Run((int)Phase.Validate);
+            if (Array.IndexOf(_invalidGroup, true) >= 0)
+            {
+                _data = previous;   // the last solution stays usable by Backward
+                problem.ValidateValues();
+                Debug.Fail("the parallel finiteness check and ValidateValues disagree");
+            }
+        }
+        else
+        {
+            problem.ValidateValues();
+        }
         if (uInit is not null)
         {
             int T = Dimensions.Horizon, B = Dimensions.BatchSize, m = Dimensions.ControlDim;
@@ -174,6 +196,7 @@ public sealed class LqrSolver
     {
         Forward,
         Backward,
+        Validate,
     }
 
     private void RunElement(int phase, int b, int worker)
@@ -219,9 +242,18 @@ public sealed class LqrSolver
 
     private void RunGroup(int phase, int g, int worker)
     {
-        if ((Phase)phase == Phase.Forward)
+        if ((Phase)phase == Phase.Validate)
+        {
+            _invalidGroup[g] = !GroupFinite(g);
+        }
+        else if ((Phase)phase == Phase.Forward)
         {
             _lanes!.Forward(_data, g, _mu, worker, _differentiable);
+            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+            for (int b = g * LaneBlas.Width; b < end; b++)
+            {
+                SolutionWriter.PublishTrajectory(_ws, _solution, b);
+            }
         }
         else
         {
@@ -232,6 +264,27 @@ public sealed class LqrSolver
                 WriteElementGradients(b);
             }
         }
+    }
+
+    /// <summary>True when every input value of the elements of lane group g is finite.</summary>
+    private bool GroupFinite(int g)
+    {
+        int T = Dimensions.Horizon, n = Dimensions.StateDim;
+        int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+        bool ok = true;
+        for (int b = g * LaneBlas.Width; b < end; b++)
+        {
+            ok &= Guard.AllFinite(_data.XInit.AsSpan(b * n, n));
+            for (int t = 0; t < T; t++)
+            {
+                ok &= Guard.AllFinite(_data.C.At(t, b)) && Guard.AllFinite(_data.c.At(t, b));
+                if (t < T - 1)
+                {
+                    ok &= Guard.AllFinite(_data.F.At(t, b)) && (_data.f.IsZero || Guard.AllFinite(_data.f.At(t, b)));
+                }
+            }
+        }
+        return ok;
     }
 
     private void ForwardElement(int b, StageScratch s)
@@ -299,7 +352,7 @@ public sealed class LqrSolver
         return true;
     }
 
-    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution);
+    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes);
 
     private void EnsureGradients(LqrProblem p)
     {
