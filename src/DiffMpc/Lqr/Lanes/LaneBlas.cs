@@ -22,14 +22,16 @@ internal static class LaneBlas
     /// dimension K (BLAS dgemm with strides). With <paramref name="lowerOnly"/> only entries with
     /// j &lt;= i are needed (a symmetric result): rows stop at their diagonal block (a few entries
     /// just above the diagonal may be written too). Register-blocked 4 x 4, then 2 x 4, 1 x 4 and
-    /// single columns.
+    /// single columns. With a non-empty <paramref name="init"/> (same layout as C) and
+    /// <paramref name="accumulate"/>, C = init + op(A) op(B) without a separate copy of init.
     /// </summary>
     public static void Gemm(int M, int Nc, int K, ReadOnlySpan<V> a, int ars, int acs, ReadOnlySpan<V> b, int brs, int bcs,
-        Span<V> c, int ldc, bool accumulate, bool lowerOnly = false)
+        Span<V> c, int ldc, bool accumulate, bool lowerOnly = false, ReadOnlySpan<V> init = default)
     {
         ref V A = ref Unsafe.AsRef(in a[0]);
         ref V Bm = ref Unsafe.AsRef(in b[0]);
         ref V C = ref c[0];
+        ref V I = ref init.IsEmpty ? ref C : ref Unsafe.AsRef(in init[0]);
         int i = 0;
         for (; i + 3 < M; i += 4)
         {
@@ -38,13 +40,14 @@ internal static class LaneBlas
             for (; j + 3 < cols; j += 4)
             {
                 Block4x4(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
-                    ref Unsafe.Add(ref C, i * ldc + j), ldc, accumulate);
+                    ref Unsafe.Add(ref C, i * ldc + j), ref Unsafe.Add(ref I, i * ldc + j), ldc, accumulate);
             }
             for (; j < cols; j++)
             {
                 for (int r = i; r < i + 4; r++)
                 {
-                    Dot(K, ref Unsafe.Add(ref A, r * ars), acs, ref Unsafe.Add(ref Bm, j * bcs), brs, ref Unsafe.Add(ref C, r * ldc + j), accumulate);
+                    Dot(K, ref Unsafe.Add(ref A, r * ars), acs, ref Unsafe.Add(ref Bm, j * bcs), brs, ref Unsafe.Add(ref C, r * ldc + j),
+                        Unsafe.Add(ref I, r * ldc + j), accumulate);
                 }
             }
         }
@@ -55,10 +58,11 @@ internal static class LaneBlas
             for (; j + 3 < cols; j += 4)
             {
                 ref V c0 = ref Unsafe.Add(ref C, i * ldc + j);
+                ref V i0 = ref Unsafe.Add(ref I, i * ldc + j);
                 V s0, s1, s2, s3;
                 if (accumulate)
                 {
-                    s0 = c0; s1 = Unsafe.Add(ref c0, 1); s2 = Unsafe.Add(ref c0, 2); s3 = Unsafe.Add(ref c0, 3);
+                    s0 = i0; s1 = Unsafe.Add(ref i0, 1); s2 = Unsafe.Add(ref i0, 2); s3 = Unsafe.Add(ref i0, 3);
                 }
                 else
                 {
@@ -77,14 +81,16 @@ internal static class LaneBlas
             }
             for (; j < cols; j++)
             {
-                Dot(K, ref Unsafe.Add(ref A, i * ars), acs, ref Unsafe.Add(ref Bm, j * bcs), brs, ref Unsafe.Add(ref C, i * ldc + j), accumulate);
+                Dot(K, ref Unsafe.Add(ref A, i * ars), acs, ref Unsafe.Add(ref Bm, j * bcs), brs, ref Unsafe.Add(ref C, i * ldc + j),
+                    Unsafe.Add(ref I, i * ldc + j), accumulate);
             }
         }
     }
 
     /// <summary>The 4 x 4 register block of <see cref="Gemm"/>: 16 accumulators, 8 loads per 16 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block4x4(int K, ref V A, int ars, int acs, ref V Bm, int brs, int bcs, ref V C, int ldc, bool accumulate)
+    private static void Block4x4(int K, ref V A, int ars, int acs, ref V Bm, int brs, int bcs, ref V C, ref V I, int ldc,
+        bool accumulate)
     {
         ref V c0 = ref C;
         ref V c1 = ref Unsafe.Add(ref C, ldc);
@@ -93,10 +99,14 @@ internal static class LaneBlas
         V s00, s01, s02, s03, s10, s11, s12, s13, s20, s21, s22, s23, s30, s31, s32, s33;
         if (accumulate)
         {
-            s00 = c0; s01 = Unsafe.Add(ref c0, 1); s02 = Unsafe.Add(ref c0, 2); s03 = Unsafe.Add(ref c0, 3);
-            s10 = c1; s11 = Unsafe.Add(ref c1, 1); s12 = Unsafe.Add(ref c1, 2); s13 = Unsafe.Add(ref c1, 3);
-            s20 = c2; s21 = Unsafe.Add(ref c2, 1); s22 = Unsafe.Add(ref c2, 2); s23 = Unsafe.Add(ref c2, 3);
-            s30 = c3; s31 = Unsafe.Add(ref c3, 1); s32 = Unsafe.Add(ref c3, 2); s33 = Unsafe.Add(ref c3, 3);
+            ref V i0 = ref I;
+            ref V i1 = ref Unsafe.Add(ref I, ldc);
+            ref V i2 = ref Unsafe.Add(ref I, 2 * ldc);
+            ref V i3 = ref Unsafe.Add(ref I, 3 * ldc);
+            s00 = i0; s01 = Unsafe.Add(ref i0, 1); s02 = Unsafe.Add(ref i0, 2); s03 = Unsafe.Add(ref i0, 3);
+            s10 = i1; s11 = Unsafe.Add(ref i1, 1); s12 = Unsafe.Add(ref i1, 2); s13 = Unsafe.Add(ref i1, 3);
+            s20 = i2; s21 = Unsafe.Add(ref i2, 1); s22 = Unsafe.Add(ref i2, 2); s23 = Unsafe.Add(ref i2, 3);
+            s30 = i3; s31 = Unsafe.Add(ref i3, 1); s32 = Unsafe.Add(ref i3, 2); s33 = Unsafe.Add(ref i3, 3);
         }
         else
         {
@@ -135,11 +145,11 @@ internal static class LaneBlas
         c3 = s30; Unsafe.Add(ref c3, 1) = s31; Unsafe.Add(ref c3, 2) = s32; Unsafe.Add(ref c3, 3) = s33;
     }
 
-    /// <summary>c (+)= sum_k a[k * acs] b[k * brs].</summary>
+    /// <summary>c = (init or 0) + sum_k a[k * acs] b[k * brs].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot(int K, ref V a, int acs, ref V b, int brs, ref V c, bool accumulate)
+    private static void Dot(int K, ref V a, int acs, ref V b, int brs, ref V c, V init, bool accumulate)
     {
-        V s = accumulate ? c : V.Zero;
+        V s = accumulate ? init : V.Zero;
         for (int k = 0; k < K; k++)
         {
             s = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, k * acs), Unsafe.Add(ref b, k * brs), s);

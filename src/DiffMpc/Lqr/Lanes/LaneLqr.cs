@@ -114,19 +114,23 @@ internal sealed class LaneLqr
         // Factor: backward Riccati recursion.
         for (int t = T - 1; t >= 0; t--)
         {
-            C.Slice(t * N * N, N * N).CopyTo(Q);
             c.Slice(t * N, N).CopyTo(q);
             if (t < T - 1)
             {
                 ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
                 LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
-                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true);   // Q += F' W (lower)
+                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
+                    init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
                 v.CopyTo(h);
                 if (_hasOffset)
                 {
                     LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
                 }
                 LaneBlas.Gemv(N, n, Ft, 1, N, h, q, accumulate: true);                       // q += F' h
+            }
+            else
+            {
+                C.Slice(t * N * N, N * N).CopyTo(Q);
             }
             for (int i = 0; i < m; i++)
             {
