@@ -270,17 +270,29 @@ public sealed class LqrSolver
     private bool GroupFinite(int g)
     {
         int T = Dimensions.Horizon, n = Dimensions.StateDim;
-        int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+        int first = g * LaneBlas.Width, count = Math.Min(Dimensions.BatchSize, first + LaneBlas.Width) - first;
+        bool ok = Guard.AllFinite(_data.XInit.AsSpan(first * n, count * n));
+        ok &= ViewFinite(_data.C, T, first, count) && ViewFinite(_data.c, T, first, count);
+        ok &= T == 1 || (ViewFinite(_data.F, T - 1, first, count) && (_data.f.IsZero || ViewFinite(_data.f, T - 1, first, count)));
+        return ok;
+    }
+
+    /// <summary>Checks stages 0..stages-1 of elements first..first+count-1, each distinct entry once where the layout allows.</summary>
+    private static bool ViewFinite(in StageView v, int stages, int first, int count)
+    {
         bool ok = true;
-        for (int b = g * LaneBlas.Width; b < end; b++)
+        int tEnd = v.TimeStride == 0 ? 1 : stages;
+        for (int t = 0; t < tEnd; t++)
         {
-            ok &= Guard.AllFinite(_data.XInit.AsSpan(b * n, n));
-            for (int t = 0; t < T; t++)
+            if (v.BatchStride == v.ElementSize || v.BatchStride == 0)
             {
-                ok &= Guard.AllFinite(_data.C.At(t, b)) && Guard.AllFinite(_data.c.At(t, b));
-                if (t < T - 1)
+                ok &= Guard.AllFinite(v.BatchStride == 0 ? v.At(t, 0) : v.Run(t, first, count));
+            }
+            else
+            {
+                for (int b = first; b < first + count; b++)
                 {
-                    ok &= Guard.AllFinite(_data.F.At(t, b)) && (_data.f.IsZero || Guard.AllFinite(_data.f.At(t, b)));
+                    ok &= Guard.AllFinite(v.At(t, b));
                 }
             }
         }
