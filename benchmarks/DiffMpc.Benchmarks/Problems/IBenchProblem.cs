@@ -36,7 +36,8 @@ internal static class BenchProblemFactory
         return spec.Kind switch
         {
             "lqr" => new LqrBenchProblem(spec),
-            // box_lqr, pendulum, cartpole: control bounds and nonlinear dynamics are not in the library yet.
+            "box_lqr" => new BoxLqrBenchProblem(spec),
+            "pendulum" or "cartpole" => new NonlinearBenchProblem(spec),
             _ => null,
         };
     }

@@ -1,6 +1,9 @@
 // Argument checks for the public boundary. Each failure names the argument, what was expected
 // and what was given. Inner code uses Debug.Assert instead.
 using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffMpc.Problems;
 
 namespace DiffMpc.Internal;
@@ -25,6 +28,20 @@ internal static class Guard
         }
     }
 
+    /// <summary>
+    /// As <see cref="Length(double[], int, string, string)"/>, but the shape text (an interpolated
+    /// string) is only formatted when the check fails: a passing check allocates nothing.
+    /// </summary>
+    public static void Length(double[]? array, int expected, string paramName,
+        [InterpolatedStringHandlerArgument("array", "expected")] ref ShapeMessageHandler shape)
+    {
+        NotNull(array, paramName);
+        if (array!.Length != expected)
+        {
+            Length(array, expected, paramName, shape.ToStringAndClear());
+        }
+    }
+
     public static void StageArrayShape(StageArray? array, int stages, string stageName, int batch,
         int elementSize, string elementShape, string paramName, bool allowScalar = false)
     {
@@ -44,6 +61,10 @@ internal static class Guard
 
     public static void Finite(ReadOnlySpan<double> values, string paramName)
     {
+        if (AllFinite(values))
+        {
+            return;
+        }
         for (int i = 0; i < values.Length; i++)
         {
             if (!double.IsFinite(values[i]))
@@ -53,6 +74,50 @@ internal static class Guard
                     paramName);
             }
         }
+    }
+
+    /// <summary>
+    /// True when every value is finite. Vectorised (x - x is 0 exactly for finite x and NaN
+    /// otherwise): the full check runs on every Solve over all of C, c, F, f.
+    /// </summary>
+    public static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        int i = 0;
+        ref double r = ref MemoryMarshal.GetReference(values);
+        if (Vector512.IsHardwareAccelerated && values.Length >= Vector512<double>.Count)
+        {
+            Vector512<double> acc = Vector512<double>.Zero;
+            for (; i <= values.Length - Vector512<double>.Count; i += Vector512<double>.Count)
+            {
+                Vector512<double> x = Vector512.LoadUnsafe(ref r, (nuint)i);
+                acc += x - x;
+            }
+            if (!Vector512.EqualsAll(acc, Vector512<double>.Zero))
+            {
+                return false;
+            }
+        }
+        else if (Vector256.IsHardwareAccelerated && values.Length >= Vector256<double>.Count)
+        {
+            Vector256<double> acc = Vector256<double>.Zero;
+            for (; i <= values.Length - Vector256<double>.Count; i += Vector256<double>.Count)
+            {
+                Vector256<double> x = Vector256.LoadUnsafe(ref r, (nuint)i);
+                acc += x - x;
+            }
+            if (!Vector256.EqualsAll(acc, Vector256<double>.Zero))
+            {
+                return false;
+            }
+        }
+        for (; i < values.Length; i++)
+        {
+            if (!double.IsFinite(Unsafe.Add(ref r, i)))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     public static void NotNaN(ReadOnlySpan<double> values, string paramName)
@@ -130,4 +195,29 @@ internal static class Guard
             }
         }
     }
+}
+
+/// <summary>
+/// Interpolated-string handler for a shape description that is only needed when a length check
+/// fails (the idea of Debug.Assert's message handler): it formats nothing when the array has the
+/// expected length.
+/// </summary>
+[InterpolatedStringHandler]
+internal ref struct ShapeMessageHandler
+{
+    private DefaultInterpolatedStringHandler _inner;
+    private readonly bool _enabled;
+
+    public ShapeMessageHandler(int literalLength, int formattedCount, double[]? array, int expected, out bool shouldAppend)
+    {
+        _enabled = array is not null && array.Length != expected;
+        shouldAppend = _enabled;
+        _inner = _enabled ? new DefaultInterpolatedStringHandler(literalLength, formattedCount, CultureInfo.InvariantCulture) : default;
+    }
+
+    public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+
+    public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+
+    public string ToStringAndClear() => _enabled ? _inner.ToStringAndClear() : "";
 }

@@ -49,7 +49,7 @@ internal static class Lapack
             {
                 Blas.Axpy(-l[i * ldl + p], b.Slice(p * ldb, nrhs), bi);
             }
-            Scale(1.0 / l[i * ldl + i], bi);
+            Blas.Scal(1.0 / l[i * ldl + i], bi);
         }
         // Back substitution L' X = Y.
         for (int i = n - 1; i >= 0; i--)
@@ -59,7 +59,7 @@ internal static class Lapack
             {
                 Blas.Axpy(-l[p * ldl + i], b.Slice(p * ldb, nrhs), bi);
             }
-            Scale(1.0 / l[i * ldl + i], bi);
+            Blas.Scal(1.0 / l[i * ldl + i], bi);
         }
     }
 
@@ -79,14 +79,6 @@ internal static class Lapack
                 s -= l[p * ldl + i] * b[p];
             }
             b[i] = s / l[i * ldl + i];
-        }
-    }
-
-    private static void Scale(double alpha, Span<double> x)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            x[i] *= alpha;
         }
     }
 }

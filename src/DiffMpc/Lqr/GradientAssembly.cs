@@ -16,6 +16,12 @@ internal interface IStageContribution
 {
     /// <summary>dst += the contribution of stage t, element b.</summary>
     void AddTo(int t, int b, Span<double> dst);
+
+    /// <summary>
+    /// dst = the contribution of stage t, element b, bitwise equal to clearing dst and calling
+    /// <see cref="AddTo"/> (0 + v, which turns -0 into +0), in one pass over dst.
+    /// </summary>
+    void SetTo(int t, int b, Span<double> dst);
 }
 
 /// <summary>Builds the gradients of every input from the primal and adjoint solutions.</summary>
@@ -44,21 +50,45 @@ internal static class GradientAssembly
         }
     }
 
+    /// <summary>
+    /// Writes element b's own slots of a per-stage (not broadcast) gradient: for every stage, the
+    /// contribution of (t, b), or zeros when b is not included. Each slot receives exactly one
+    /// contribution, so this gives bitwise the same values as <see cref="Accumulate"/> and may
+    /// run for different elements on different threads.
+    /// </summary>
+    public static void WriteElement<TTerm>(in TTerm term, double[] output, int stages, int batch, int elementSize, int b,
+        bool include)
+        where TTerm : struct, IStageContribution
+    {
+        for (int t = 0; t < stages; t++)
+        {
+            Span<double> dst = output.AsSpan((t * batch + b) * elementSize, elementSize);
+            if (include)
+            {
+                term.SetTo(t, b, dst);
+            }
+            else
+            {
+                dst.Clear();
+            }
+        }
+    }
+
     /// <summary>dL/dC_t = 1/2 (dtau tau' + tau dtau').</summary>
     internal readonly struct CostQuadraticTerm(LqrWorkspace ws) : IStageContribution
     {
-        public void AddTo(int t, int b, Span<double> dst)
+        public void AddTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: false);
+
+        public void SetTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: true);
+
+        private void Write(int t, int b, Span<double> dst, bool overwrite)
         {
             int N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
             for (int i = 0; i < N; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                double di = 0.5 * dtau[i], ti = 0.5 * tau[i];
-                for (int j = 0; j < N; j++)
-                {
-                    row[j] += di * tau[j] + ti * dtau[j];
-                }
+                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, row, overwrite);
             }
         }
     }
@@ -67,12 +97,22 @@ internal static class GradientAssembly
     internal readonly struct CostLinearTerm(LqrWorkspace ws) : IStageContribution
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DTauAt(t, b), dst);
+
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
     }
 
     /// <summary>dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.</summary>
     internal readonly struct DynamicsTerm(LqrWorkspace ws) : IStageContribution
     {
-        public void AddTo(int t, int b, Span<double> dst)
+        public void AddTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: false);
+
+        public void SetTo(int t, int b, Span<double> dst) => Write(t, b, dst, overwrite: true);
+
+        private void Write(int t, int b, Span<double> dst, bool overwrite)
         {
             int n = ws.Dims.StateDim, N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
@@ -80,11 +120,7 @@ internal static class GradientAssembly
             for (int i = 0; i < n; i++)
             {
                 Span<double> row = dst.Slice(i * N, N);
-                double dl = dlam[i], l = lam[i];
-                for (int j = 0; j < N; j++)
-                {
-                    row[j] += dl * tau[j] + l * dtau[j];
-                }
+                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, row, overwrite);
             }
         }
     }
@@ -93,6 +129,12 @@ internal static class GradientAssembly
     internal readonly struct OffsetTerm(LqrWorkspace ws) : IStageContribution
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DLambdaAt(t + 1, b), dst);
+
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
     }
 
     /// <summary>
@@ -103,6 +145,12 @@ internal static class GradientAssembly
     internal readonly struct BoundTerm(LqrData d, ControlBox box, LqrWorkspace ws, SplitStageVector g, bool lowerSide,
         bool sumEntries) : IStageContribution
     {
+        public void SetTo(int t, int b, Span<double> dst)
+        {
+            dst.Clear();
+            AddTo(t, b, dst);
+        }
+
         public void AddTo(int t, int b, Span<double> dst)
         {
             int n = ws.Dims.StateDim, m = ws.Dims.ControlDim;

@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using DiffMpc.Box;
 using DiffMpc.Internal;
+using DiffMpc.Lqr.Lanes;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;
@@ -33,6 +35,12 @@ public sealed class LqrSolver
     private readonly LqrWorkspace _ws;
     private readonly MpcSolution _solution;
     private readonly BatchRunner _runner;
+    private readonly LaneLqr? _lanes;
+    private readonly BatchRunner? _laneRunner;
+    private bool _solvedInLanes;
+    private readonly bool[] _invalidGroup = [];
+    private double[]? _dLdx;
+    private double[]? _dLdu;
     private LqrProblem? _problem;
     private LqrData _data;
     private ControlBox _box;
@@ -41,6 +49,7 @@ public sealed class LqrSolver
     private readonly bool[] _included;
     private MpcGradients? _gradients;
     private LqrProblem? _gradientLayout;
+    private bool _gradientsPerElement;
     private SplitStageVector _lossGradient;
 
     /// <summary>Creates a solver and allocates its workspace.</summary>
@@ -60,6 +69,14 @@ public sealed class LqrSolver
         _included = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
+        if (LaneLqr.Supports(dimensions))
+        {
+            int groups = LaneLqr.GroupCount(dimensions.BatchSize);
+            int laneWorkers = Math.Min(workers, groups);
+            _lanes = new LaneLqr(dimensions, _ws, laneWorkers);
+            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * LaneBlas.Width / 4, RunGroup);
+            _invalidGroup = new bool[groups];
+        }
     }
 
     /// <summary>T, B, n and m.</summary>
@@ -73,12 +90,12 @@ public sealed class LqrSolver
     /// <param name="uInit">Optional warm start for the controls of a box-constrained problem,
     /// shape [T][B][m] (clamped into the bounds); null starts from u = 0 clamped into the bounds.
     /// Ignored without bounds (the solution is then computed exactly in one pass).</param>
-    /// <returns>The solver-owned solution (overwritten by the next call).</returns>
-    /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
-    /// value is not finite, or <paramref name="uInit"/> has the wrong shape.</exception>
     /// <param name="cancellationToken">Cancels a long solve: polled between batch elements and
     /// iterations. A cancelled solve throws <see cref="OperationCanceledException"/> and leaves the
     /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
+    /// <returns>The solver-owned solution (overwritten by the next call).</returns>
+    /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
+    /// value is not finite, or <paramref name="uInit"/> has the wrong shape.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public MpcSolution Solve(LqrProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
@@ -90,7 +107,28 @@ public sealed class LqrSolver
                 $"problem must have dimensions ({Dimensions}) to match this solver; got ({problem.Dimensions}).",
                 nameof(problem));
         }
-        problem.ValidateValues();
+        // With T = 1 there are no dynamics stages for the workers to check, yet F and f given must
+        // still be finite: the sequential check covers that case.
+        bool lanes = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
+        if (lanes)
+        {
+            // The finiteness check of C, c, F, f, x_init runs on the workers (each checks its own
+            // groups' data, which it then packs from a warm cache); only a failure goes back to
+            // the sequential check, which throws naming the argument and entry.
+            LqrData previous = _data;
+            _data = LqrData.From(problem, Options.ControlRegularization);
+            _laneRunner!.Run((int)Phase.Validate);
+            if (Array.IndexOf(_invalidGroup, true) >= 0)
+            {
+                _data = previous;   // the last solution stays usable by Backward
+                problem.ValidateValues();
+                Debug.Fail("the parallel finiteness check and ValidateValues disagree");
+            }
+        }
+        else
+        {
+            problem.ValidateValues();
+        }
         if (uInit is not null)
         {
             int T = Dimensions.Horizon, B = Dimensions.BatchSize, m = Dimensions.ControlDim;
@@ -102,8 +140,17 @@ public sealed class LqrSolver
         _data = LqrData.From(problem, Options.ControlRegularization);
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
+        _solvedInLanes = _lanes is not null && !_box.IsBounded;
         _ws.Cancellation = cancellationToken;
-        _runner.Run((int)Phase.Forward);
+        if (_solvedInLanes)
+        {
+            _lanes!.Prepare(_data);
+            _laneRunner!.Run((int)Phase.Forward);
+        }
+        else
+        {
+            _runner.Run((int)Phase.Forward);
+        }
         ThrowIfCancelled(cancellationToken);
         PublishSolution();
         return _solution;
@@ -136,10 +183,18 @@ public sealed class LqrSolver
             Guard.Finite(dLdu, nameof(dLdu));
         }
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
-        _runner.Run((int)Phase.Backward);
-        for (int b = 0; b < B; b++)
+        EnsureGradients(_problem);
+        _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)
+            && IsPerElement(_problem.Dynamics) && (_problem.DynamicsOffset is null || IsPerElement(_problem.DynamicsOffset));
+        if (_solvedInLanes)
         {
-            _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+            (_dLdx, _dLdu) = (dLdx, dLdu);
+            _laneRunner!.Run((int)Phase.Backward);
+            (_dLdx, _dLdu) = (null, null);
+        }
+        else
+        {
+            _runner.Run((int)Phase.Backward);
         }
         return AssembleGradients();
     }
@@ -150,6 +205,7 @@ public sealed class LqrSolver
     {
         Forward,
         Backward,
+        Validate,
     }
 
     private void ThrowIfCancelled(CancellationToken cancellationToken)
@@ -164,19 +220,117 @@ public sealed class LqrSolver
 
     private void RunElement(int phase, int b, int worker)
     {
-        if (phase == 0 && _ws.Cancellation.IsCancellationRequested)
-        {
-            return;
-        }
         StageScratch s = _ws.Scratch[worker];
         if ((Phase)phase == Phase.Forward)
         {
-            ForwardElement(b, s);
+            if (!_ws.Cancellation.IsCancellationRequested)
+            {
+                ForwardElement(b, s);
+            }
         }
-        else if (_differentiable[b])
+        else
         {
-            AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
+            if (_differentiable[b])
+            {
+                AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
+            }
+            DecideInclusion(b);
+            WriteElementGradients(b);
         }
+    }
+
+    /// <summary>
+    /// Element b contributes to the gradients when it has a differentiable solution and its
+    /// adjoint is finite with outer products that cannot overflow.
+    /// </summary>
+    private void DecideInclusion(int b) => _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+
+    /// <summary>
+    /// With per-stage layouts of C, c, F and f, each element owns its gradient slots: the
+    /// backward phase writes them right after the element's adjoint solve, on the worker thread.
+    /// </summary>
+    private void WriteElementGradients(int b)
+    {
+        if (!_gradientsPerElement)
+        {
+            return;
+        }
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        bool include = _included[b];
+        MpcGradients gr = _gradients!;
+        GradientAssembly.WriteElement(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, b, include);
+        GradientAssembly.WriteElement(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, b, include);
+        GradientAssembly.WriteElement(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, b, include);
+        if (gr.DynamicsOffset is not null)
+        {
+            GradientAssembly.WriteElement(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, b, include);
+        }
+    }
+
+    private static bool IsPerElement(StageArray a) => !a.IsScalar && !a.SharedOverTime && !a.SharedOverBatch;
+
+    private void RunGroup(int phase, int g, int worker)
+    {
+        if ((Phase)phase == Phase.Validate)
+        {
+            _invalidGroup[g] = !GroupFinite(g);
+        }
+        else if ((Phase)phase == Phase.Forward)
+        {
+            if (_ws.Cancellation.IsCancellationRequested)
+            {
+                return;
+            }
+            _lanes!.Forward(_data, g, worker, _differentiable);
+            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+            for (int b = g * LaneBlas.Width; b < end; b++)
+            {
+                SolutionWriter.PublishTrajectory(_ws, _solution, b);
+            }
+        }
+        else
+        {
+            _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
+            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+            for (int b = g * LaneBlas.Width; b < end; b++)
+            {
+                DecideInclusion(b);
+                WriteElementGradients(b);
+            }
+        }
+    }
+
+    /// <summary>True when every input value of the elements of lane group g is finite.</summary>
+    private bool GroupFinite(int g)
+    {
+        int T = Dimensions.Horizon, n = Dimensions.StateDim;
+        int first = g * LaneBlas.Width, count = Math.Min(Dimensions.BatchSize, first + LaneBlas.Width) - first;
+        bool ok = Guard.AllFinite(_data.XInit.AsSpan(first * n, count * n));
+        ok &= ViewFinite(_data.C, T, first, count) && ViewFinite(_data.c, T, first, count);
+        ok &= T == 1 || (ViewFinite(_data.F, T - 1, first, count) && (_data.f.IsZero || ViewFinite(_data.f, T - 1, first, count)));
+        return ok;
+    }
+
+    /// <summary>Checks stages 0..stages-1 of elements first..first+count-1, each distinct entry once where the layout allows.</summary>
+    private static bool ViewFinite(in StageView v, int stages, int first, int count)
+    {
+        bool ok = true;
+        int tEnd = v.TimeStride == 0 ? 1 : stages;
+        for (int t = 0; t < tEnd; t++)
+        {
+            if (v.BatchStride == v.ElementSize || v.BatchStride == 0)
+            {
+                ok &= Guard.AllFinite(v.BatchStride == 0 ? v.At(t, 0) : v.Run(t, first, count));
+            }
+            else
+            {
+                for (int b = first; b < first + count; b++)
+                {
+                    ok &= Guard.AllFinite(v.At(t, b));
+                }
+            }
+        }
+        return ok;
     }
 
     private void ForwardElement(int b, StageScratch s)
@@ -246,11 +400,10 @@ public sealed class LqrSolver
         return true;
     }
 
-    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution);
+    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes);
 
-    private MpcGradients AssembleGradients()
+    private void EnsureGradients(LqrProblem p)
     {
-        LqrProblem p = _problem!;
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
         if (_gradients is null || !SameLayout(_gradientLayout!, p))
         {
@@ -265,23 +418,33 @@ public sealed class LqrSolver
                 new bool[B]);
             _gradientLayout = p;
         }
+    }
+
+    private MpcGradients AssembleGradients()
+    {
+        LqrProblem p = _problem!;
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
+        MpcGradients gradients = _gradients!;
         ReadOnlySpan<bool> status = _included;
-        status.CopyTo(_gradients.Differentiated);
-        GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
-            _gradients.CostQuadratic, T, B, N * N, status);
-        GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
-            _gradients.CostLinear, T, B, N, status);
-        GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
-            _gradients.Dynamics, T - 1, B, n * N, status);
-        if (p.DynamicsOffset is not null)
+        status.CopyTo(gradients.Differentiated);
+        if (!_gradientsPerElement)
         {
-            GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
-                _gradients.DynamicsOffset!, T - 1, B, n, status);
+            GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
+                gradients.CostQuadratic, T, B, N * N, status);
+            GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
+                gradients.CostLinear, T, B, N, status);
+            GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
+                gradients.Dynamics, T - 1, B, n * N, status);
+            if (p.DynamicsOffset is not null)
+            {
+                GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
+                    gradients.DynamicsOffset!, T - 1, B, n, status);
+            }
         }
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, _gradients.ControlLower, lowerSide: true, status);
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, _gradients.ControlUpper, lowerSide: false, status);
-        SolutionWriter.WriteInitialStateGradient(_ws, status, _gradients.XInit);
-        return _gradients;
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
+        SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
+        return gradients;
     }
 
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>

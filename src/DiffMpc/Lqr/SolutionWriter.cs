@@ -58,30 +58,13 @@ internal static class SolutionWriter
     }
 
     /// <summary>Writes X, U, costates and the per-element figures; NaN where there is no trajectory.</summary>
-    public static void Publish(LqrWorkspace ws, MpcSolution solution)
+    public static void Publish(LqrWorkspace ws, MpcSolution solution, bool trajectoriesWritten = false)
     {
-        MpcDimensions d = ws.Dims;
-        int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim;
-        for (int t = 0; t < T; t++)
+        if (!trajectoriesWritten)
         {
-            for (int b = 0; b < B; b++)
+            for (int b = 0; b < ws.Dims.BatchSize; b++)
             {
-                Span<double> x = solution.X.AsSpan((t * B + b) * n, n);
-                Span<double> u = solution.U.AsSpan((t * B + b) * m, m);
-                Span<double> lam = solution.Costates.AsSpan((t * B + b) * n, n);
-                if (HasTrajectory(ws.Status[b]))
-                {
-                    ReadOnlySpan<double> tau = ws.TauAt(t, b);
-                    tau[..n].CopyTo(x);
-                    tau[n..].CopyTo(u);
-                    ws.LambdaAt(t, b).CopyTo(lam);
-                }
-                else
-                {
-                    x.Fill(double.NaN);
-                    u.Fill(double.NaN);
-                    lam.Fill(double.NaN);
-                }
+                PublishTrajectory(ws, solution, b);
             }
         }
         ws.Cost.CopyTo(solution.Cost);
@@ -91,6 +74,36 @@ internal static class SolutionWriter
         ws.KktResidual.CopyTo(solution.KktResidual);
         ws.ActiveCount.CopyTo(solution.ActiveBounds);
         solution.Version++;
+    }
+
+    /// <summary>
+    /// Writes element b's X, U and costates (NaN when it has no trajectory). Touches only b's
+    /// slots, so different elements may be published from different threads.
+    /// </summary>
+    public static void PublishTrajectory(LqrWorkspace ws, MpcSolution solution, int b)
+    {
+        MpcDimensions d = ws.Dims;
+        int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim;
+        bool has = HasTrajectory(ws.Status[b]);
+        for (int t = 0; t < T; t++)
+        {
+            Span<double> x = solution.X.AsSpan((t * B + b) * n, n);
+            Span<double> u = solution.U.AsSpan((t * B + b) * m, m);
+            Span<double> lam = solution.Costates.AsSpan((t * B + b) * n, n);
+            if (has)
+            {
+                ReadOnlySpan<double> tau = ws.TauAt(t, b);
+                tau[..n].CopyTo(x);
+                tau[n..].CopyTo(u);
+                ws.LambdaAt(t, b).CopyTo(lam);
+            }
+            else
+            {
+                x.Fill(double.NaN);
+                u.Fill(double.NaN);
+                lam.Fill(double.NaN);
+            }
+        }
     }
 
     /// <summary>dL/dx_init = dlambda_1 for included elements, zero for the others.</summary>

@@ -31,6 +31,14 @@ internal readonly struct StageView
     public bool IsZero => _data is null;
 
     /// <summary>The element of stage t and batch element b (not for scalar views).</summary>
+    /// <summary>
+    /// Entries of elements b .. b+count-1 at stage t as one span when they are contiguous
+    /// (BatchStride == ElementSize); otherwise only element b's.
+    /// </summary>
+    public ReadOnlySpan<double> Run(int t, int b, int count) => BatchStride == ElementSize
+        ? new(_data, t * TimeStride + b * BatchStride, count * ElementSize)
+        : At(t, b);
+
     public ReadOnlySpan<double> At(int t, int b) =>
         new(_data, t * TimeStride + b * BatchStride, ElementSize);
 

@@ -1,0 +1,614 @@
+// Notation as in RiccatiSweep and AdjointSweep, for a group of 8 batch elements held in the lanes
+// of Vector512<double> (lane j = element 8g + j; the last group is padded by repeating element
+// B-1, whose padded copies are computed and discarded):
+//   Q_t = sym(C_t) + F_t' V_{t+1} F_t,  q_t = c_t + F_t' (V_{t+1} f_t + v_{t+1})
+//   Q_uu = L_t L_t',  K_t = -Q_uu^{-1} Q_ux,  k_t = -Q_uu^{-1} q_u
+//   V_t = Q_xx + Q_xu K_t (symmetrised),  v_t = q_x + Q_xu k_t
+//   rollout u_t = K_t x_t + k_t, x_{t+1} = F_t tau_t + f_t; y_t = sym(C_t) tau_t
+//   lambda_t = y_x + c_x + F_{t,x}' lambda_{t+1};  r_t = y_u + c_u + F_{t,u}' lambda_{t+1} (KKT residual)
+//   adjoint: same with g_t = [dL/dx_t; dL/du_t] for c, f = 0, x_1 = 0, reusing L_t and K_t.
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+using V = System.Runtime.Intrinsics.Vector512<double>;
+
+namespace DiffMpc.Lqr.Lanes;
+
+/// <summary>
+/// The unconstrained LQR forward solve and adjoint (backward) solve with batch elements in SIMD
+/// lanes. A group's problem data are packed into the worker's lane buffers (O(data) against
+/// O(n^3) work per stage) at the start of <see cref="Forward"/> and again in
+/// <see cref="Backward"/>: the packed copy lives only while its group is processed, so it stays
+/// in cache and the memory traffic grows with B like the input's; factors and gains (smaller)
+/// stay packed per group for <see cref="Backward"/>.
+/// Results are unpacked into the shared <see cref="LqrWorkspace"/> per element, so solution
+/// publishing and gradient assembly are the same as on the per-problem path.
+/// </summary>
+internal sealed class LaneLqr
+{
+    private const int W = LaneBlas.Width;
+
+    private readonly MpcDimensions _d;
+    private readonly LqrWorkspace _ws;
+    private readonly int _groups;
+    // Per group, lane-packed (each V is one entry of 8 problems).
+    private readonly V[] _K;      // K_t, [G][T][m][n]
+    private readonly V[] _k;      // k_t, [G][T][m]
+    private readonly V[] _L;      // Cholesky factor of Q_uu, [G][T][m][m]
+    private readonly V[] _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly Scratch[] _scratch;
+    // Packed data kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
+    private readonly V[]? _Cg;    // sym(C_t), [G][T][N][N]
+    private readonly V[]? _cg;    // c_t, [G][T][N]
+    private readonly V[]? _Fg;    // F_t, [G][T-1][n][N]
+    private readonly V[]? _fg;    // f_t, [G][T-1][n]
+    private bool _hasOffset;
+
+    public LaneLqr(MpcDimensions d, LqrWorkspace ws, int workers)
+    {
+        _d = d;
+        _ws = ws;
+        int T = d.Horizon, n = d.StateDim, m = d.ControlDim, N = d.TauDim, S = Math.Max(T - 1, 0);
+        _groups = GroupCount(d.BatchSize);
+        int G = _groups;
+        _K = new V[G * T * m * n];
+        _k = new V[G * T * m];
+        _L = new V[G * T * m * m];
+        _Dinv = new V[G * T * m];
+        long packedBytes = (long)G * T * (N * N + N + n * N + n) * 64;
+        if (packedBytes <= KeepPackedBytes)
+        {
+            _Cg = new V[G * T * N * N];
+            _cg = new V[G * T * N];
+            _Fg = new V[Math.Max(G * S * n * N, 1)];
+            _fg = new V[Math.Max(G * S * n, 1)];
+        }
+        _scratch = new Scratch[workers];
+        for (int w = 0; w < workers; w++)
+        {
+            _scratch[w] = new Scratch(T, n, m, _Cg is not null);
+        }
+    }
+
+    /// <summary>
+    /// Largest packed copy of the batch's data kept from Forward to Backward. Small batches keep
+    /// it (Backward then reads packed data from cache instead of packing again: measured bwd/fwd
+    /// 0.46 instead of 0.94 at n = 10, T = 20, B = 64); larger ones pack each group into the
+    /// worker's buffers in both passes, so the packed copy never leaves cache and the memory
+    /// traffic stays proportional to the input (measured 1.6x faster at B = 1024).
+    /// </summary>
+    private const long KeepPackedBytes = 8L << 20;
+
+    /// <summary>Number of lane groups (units of work) for a batch of B.</summary>
+    public static int GroupCount(int batch) => (batch + W - 1) / W;
+
+    /// <summary>
+    /// True when this build should use the lane path for an unconstrained problem of this shape:
+    /// Vector512 is hardware-accelerated and n is small enough for the lane kernels to win
+    /// (measured: n &lt;= 16; larger n keeps the per-problem path with vectorised kernels). The
+    /// choice does not depend on B, so an element's result is the same in any batch.
+    /// </summary>
+    public static bool Supports(MpcDimensions d) =>
+        Vector512.IsHardwareAccelerated && d.StateDim <= 16 && d.ControlDim <= 16;
+
+    public int Groups => _groups;
+
+    /// <summary>Per-call settings shared by every group; call before running the groups of a solve.</summary>
+    public void Prepare(in LqrData data) => _hasOffset = !data.f.IsZero;
+
+    /// <summary>Solves group g and writes tau, lambda, status, cost and residual of its elements into the workspace.</summary>
+    public void Forward(in LqrData data, int g, int worker, Span<bool> differentiable)
+    {
+        double mu = data.ControlRegularization;
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Pack(data, g, s);
+        Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
+        Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
+        var muV = Vector512.Create(mu);
+        V bad = V.Zero;
+
+        // Factor: backward Riccati recursion.
+        for (int t = T - 1; t >= 0; t--)
+        {
+            c.Slice(t * N, N).CopyTo(q);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
+                LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
+                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
+                    init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
+                v.CopyTo(h);
+                if (_hasOffset)
+                {
+                    LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
+                }
+                LaneBlas.Gemv(N, n, Ft, 1, N, h, q, accumulate: true);                       // q += F' h
+            }
+            else
+            {
+                C.Slice(t * N * N, N * N).CopyTo(Q);
+            }
+            for (int i = 0; i < m; i++)
+            {
+                Q[(n + i) * N + n + i] += muV;
+            }
+            Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m);
+            bad |= LaneBlas.Potrf(m, Q[(n * N + n)..], N, Lt, dinv);
+
+            // K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u.
+            Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
+            for (int i = 0; i < m; i++)
+            {
+                Q.Slice((n + i) * N, n).CopyTo(Kt.Slice(i * n, n));
+                kt[i] = q[n + i];
+            }
+            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
+            LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
+            for (int i = 0; i < m * n; i++)
+            {
+                Kt[i] = -Kt[i];
+            }
+            for (int i = 0; i < m; i++)
+            {
+                kt[i] = -kt[i];
+            }
+
+            // V = Q_xx + Q_xu K, v = q_x + Q_xu k, with Q_xu = Q_ux' read from the lower
+            // triangle (Q_xu[i][j] = Q[n + j][i]). V is symmetric: its lower triangle is
+            // computed and mirrored.
+            for (int i = 0; i < n; i++)
+            {
+                Q.Slice(i * N, i + 1).CopyTo(V_.Slice(i * n, i + 1));
+            }
+            LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    V_[j * n + i] = V_[i * n + j];
+                }
+            }
+            q[..n].CopyTo(v);
+            LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
+        }
+
+        // Rollout, then costates, cost and KKT residual (backward in time).
+        Span<V> tau = s.Tau, lam = s.Lambda, y = s.Y;
+        for (int i = 0; i < n; i++)
+        {
+            tau[i] = s.X0[i];
+        }
+        Rollout(T, n, m, K, k, F, f, _hasOffset, tau);
+        V cost = V.Zero, residual = V.Zero, scale = V.Zero;
+        var halfV = Vector512.Create(0.5);
+        for (int t = T - 1; t >= 0; t--)
+        {
+            ReadOnlySpan<V> taut = tau.Slice(t * N, N), ct = c.Slice(t * N, N);
+            Span<V> lamt = lam.Slice(t * n, n);
+            LaneBlas.Gemv(N, N, C.Slice(t * N * N, N * N), N, 1, taut, y, accumulate: false);   // y = sym(C) tau
+            for (int i = n; i < N; i++)
+            {
+                y[i] = Vector512.FusedMultiplyAdd(muV, taut[i], y[i]);                          // + mu u
+            }
+            TermScale(C.Slice(t * N * N, N * N), ct, taut, muV, t < T - 1 ? F.Slice(t * n * N, n * N) : default,
+                t < T - 1 ? lam.Slice((t + 1) * n, n) : default, n, m, ref scale);
+            V quad = V.Zero, lin = V.Zero;
+            for (int i = 0; i < N; i++)
+            {
+                quad = Vector512.FusedMultiplyAdd(taut[i], y[i], quad);
+                lin = Vector512.FusedMultiplyAdd(ct[i], taut[i], lin);
+                y[i] += ct[i];
+            }
+            cost += Vector512.FusedMultiplyAdd(halfV, quad, lin);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N), lamNext = lam.Slice((t + 1) * n, n);
+                LaneBlas.Gemv(N, n, Ft, 1, N, lamNext, y, accumulate: true);   // y += F' lambda_{t+1}
+            }
+            y[..n].CopyTo(lamt);
+            for (int i = 0; i < m; i++)
+            {
+                residual = Vector512.Max(residual, Vector512.Abs(y[n + i]));
+            }
+            for (int i = 0; i < N; i++)
+            {
+                bad |= LaneBlas.NonFinite(taut[i]) & s.NonFiniteFlag;
+            }
+            for (int i = 0; i < n; i++)
+            {
+                bad |= LaneBlas.NonFinite(lamt[i]) & s.NonFiniteFlag;
+            }
+        }
+        bad |= LaneBlas.NonFinite(cost) & s.NonFiniteFlag;
+
+        // Unpack the valid lanes.
+        ReadOnlySpan<double> badBits = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref bad, 1));
+        ReadOnlySpan<double> costs = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref cost, 1));
+        ReadOnlySpan<double> residuals = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref residual, 1));
+        ReadOnlySpan<double> scales = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref scale, 1));
+        Unpack(tau, g, T, N, _ws.Tau, B);
+        Unpack(lam, g, T, n, _ws.Lambda, B);
+        for (int j = 0; j < W; j++)
+        {
+            int b = g * W + j;
+            if (b >= B)
+            {
+                break;
+            }
+            ulong flag = BitConverter.DoubleToUInt64Bits(badBits[j]);
+            SolveStatus status = flag == 0 ? SolveStatus.Converged
+                : (flag & Scratch.NonFiniteBit) != 0 && (flag & ~Scratch.NonFiniteBit) == 0 ? SolveStatus.NonFinite
+                : SolveStatus.NotPositiveDefinite;
+            bool ok = status == SolveStatus.Converged;
+            status = SolutionWriter.CheckAccuracy(status, residuals[j], scales[j]);
+            _ws.Status[b] = status;
+            _ws.Cost[b] = ok ? costs[j] : double.NaN;
+            _ws.KktResidual[b] = ok ? residuals[j] : double.NaN;
+            _ws.ActiveCount[b] = 0;
+            _ws.Iterations[b] = 1;
+            _ws.StepNorm[b] = 0;
+            differentiable[b] = status == SolveStatus.Converged;
+        }
+    }
+
+    /// <summary>
+    /// scale = max(scale, max over controls i of sum_j |sym(C)_ij tau_j| + |c_i| + |mu u_i| +
+    /// sum_k |F_ki lambda_{t+1,k}|), the size of the terms the control gradient balances (see
+    /// <see cref="Box.KktResidual.Compute"/>); F and lambdaNext are empty at the last stage.
+    /// </summary>
+    private static void TermScale(ReadOnlySpan<V> C, ReadOnlySpan<V> c, ReadOnlySpan<V> tau, V mu, ReadOnlySpan<V> F,
+        ReadOnlySpan<V> lambdaNext, int n, int m, ref V scale)
+    {
+        int N = n + m;
+        for (int i = n; i < N; i++)
+        {
+            V sum = Vector512.Abs(c[i]) + Vector512.Abs(mu * tau[i]);
+            ReadOnlySpan<V> row = C.Slice(i * N, N);
+            for (int j = 0; j < N; j++)
+            {
+                sum += Vector512.Abs(row[j] * tau[j]);
+            }
+            for (int k = 0; k < lambdaNext.Length; k++)
+            {
+                sum += Vector512.Abs(F[k * N + i] * lambdaNext[k]);
+            }
+            scale = Vector512.Max(scale, sum);
+        }
+    }
+
+    /// <summary>Solves the adjoint LQR of group g and writes dtau, dlambda of its elements into the workspace.</summary>
+    public void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker)
+    {
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        if (_Cg is null)
+        {
+            Pack(data, g, s);
+        }
+        Span<V> C = CBuf(g, s), F = FBuf(g, s);
+        Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<V> gv = s.G, dk = s.Dk, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
+
+        // g_t = [dL/dx_t; dL/du_t] in lanes.
+        Span<int> lane = s.Lane;
+        for (int j = 0; j < W; j++)
+        {
+            lane[j] = Math.Min(g * W + j, B - 1);
+        }
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> gt = gv.Slice(t * N, N);
+            if (dLdx is null)
+            {
+                gt[..n].Clear();
+            }
+            else
+            {
+                Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
+            }
+            if (dLdu is null)
+            {
+                gt.Slice(n, m).Clear();
+            }
+            else
+            {
+                Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
+            }
+        }
+
+        // Solve-only backward sweep: q = g + F' v, dk = -Q_uu^{-1} q_u, v = q_x + K' q_u.
+        for (int t = T - 1; t >= 0; t--)
+        {
+            gv.Slice(t * N, N).CopyTo(q);
+            if (t < T - 1)
+            {
+                LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
+            }
+            Span<V> dkt = dk.Slice(t * m, m);
+            q.Slice(n, m).CopyTo(dkt);
+            LaneBlas.Potrs(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), dkt, 1);
+            for (int i = 0; i < m; i++)
+            {
+                dkt[i] = -dkt[i];
+            }
+            q[..n].CopyTo(v);
+            LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
+        }
+
+        // Adjoint rollout from dx_1 = 0, then adjoint costates.
+        for (int i = 0; i < n; i++)
+        {
+            tau[i] = V.Zero;
+        }
+        Rollout(T, n, m, K, dk, F, default, withOffset: false, tau);
+        for (int t = T - 1; t >= 0; t--)
+        {
+            LaneBlas.Gemv(n, N, C.Slice(t * N * N, N * N), N, 1, tau.Slice(t * N, N), y, accumulate: false);
+            for (int i = 0; i < n; i++)
+            {
+                y[i] += gv[t * N + i];
+            }
+            if (t < T - 1)
+            {
+                LaneBlas.Gemv(n, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), y, accumulate: true);
+            }
+            y[..n].CopyTo(lam.Slice(t * n, n));
+        }
+
+        Unpack(tau, g, T, N, _ws.DTau, B);
+        Unpack(lam, g, T, n, _ws.DLambda, B);
+    }
+
+    /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
+    private static void Rollout(int T, int n, int m, ReadOnlySpan<V> K, ReadOnlySpan<V> kk, ReadOnlySpan<V> F,
+        ReadOnlySpan<V> f, bool withOffset, Span<V> tau)
+    {
+        int N = n + m;
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> taut = tau.Slice(t * N, N);
+            kk.Slice(t * m, m).CopyTo(taut.Slice(n, m));
+            LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
+            if (t < T - 1)
+            {
+                Span<V> xNext = tau.Slice((t + 1) * N, n);
+                if (withOffset)
+                {
+                    f.Slice(t * n, n).CopyTo(xNext);
+                }
+                LaneBlas.Gemv(n, N, F.Slice(t * n * N, n * N), N, 1, taut, xNext, accumulate: withOffset);
+            }
+        }
+    }
+
+    /// <summary>Packs sym(C), c, F, f and x_init of group g into lanes.</summary>
+    private void Pack(in LqrData data, int g, Scratch s)
+    {
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
+        Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
+        Span<int> lane = s.Lane;
+        for (int j = 0; j < W; j++)
+        {
+            lane[j] = Math.Min(g * W + j, B - 1);
+        }
+        Gather(data.XInit, 0, n, n, lane, s.X0);
+        var half = Vector512.Create(0.5);
+        for (int t = 0; t < T; t++)
+        {
+            Span<V> Ct = C.Slice(t * N * N, N * N);
+            Gather(data.C, t, lane, Ct);
+            for (int i = 0; i < N; i++)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);   // sym(C) = (C + C')/2
+                    Ct[i * N + j] = sij;
+                    Ct[j * N + i] = sij;
+                }
+            }
+            Gather(data.c, t, lane, c.Slice(t * N, N));
+            if (t < S)
+            {
+                Gather(data.F, t, lane, F.Slice(t * n * N, n * N));
+                if (_hasOffset)
+                {
+                    Gather(data.f, t, lane, f.Slice(t * n, n));
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e.</summary>
+    private static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst)
+    {
+        ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
+        ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
+        ref double r2 = ref MemoryMarshal.GetReference(view.At(t, lane[2]));
+        ref double r3 = ref MemoryMarshal.GetReference(view.At(t, lane[3]));
+        ref double r4 = ref MemoryMarshal.GetReference(view.At(t, lane[4]));
+        ref double r5 = ref MemoryMarshal.GetReference(view.At(t, lane[5]));
+        ref double r6 = ref MemoryMarshal.GetReference(view.At(t, lane[6]));
+        ref double r7 = ref MemoryMarshal.GetReference(view.At(t, lane[7]));
+        int e = 0;
+        if (Avx512F.IsSupported)
+        {
+            ref V d = ref MemoryMarshal.GetReference(dst);
+            for (; e + W <= dst.Length; e += W)
+            {
+                Transpose8x8(Vector512.LoadUnsafe(ref r0, (nuint)e), Vector512.LoadUnsafe(ref r1, (nuint)e),
+                    Vector512.LoadUnsafe(ref r2, (nuint)e), Vector512.LoadUnsafe(ref r3, (nuint)e),
+                    Vector512.LoadUnsafe(ref r4, (nuint)e), Vector512.LoadUnsafe(ref r5, (nuint)e),
+                    Vector512.LoadUnsafe(ref r6, (nuint)e), Vector512.LoadUnsafe(ref r7, (nuint)e), ref Unsafe.Add(ref d, e));
+            }
+        }
+        for (; e < dst.Length; e++)
+        {
+            dst[e] = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
+                Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
+        }
+    }
+
+    /// <summary>
+    /// 8 x 8 transpose: row j (entries e..e+7 of lane j's data) becomes lane j of the outputs
+    /// d[0..8). Unpack pairs, then two rounds of 128-bit lane shuffles (vshuff64x2).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(V r0, V r1, V r2, V r3, V r4, V r5, V r6, V r7, ref V d)
+    {
+        V t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+        V t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+        V t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
+        V t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+        const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;
+        V u0 = Avx512F.Shuffle4x128(t0, t2, Even), u1 = Avx512F.Shuffle4x128(t0, t2, Odd);
+        V u2 = Avx512F.Shuffle4x128(t4, t6, Even), u3 = Avx512F.Shuffle4x128(t4, t6, Odd);
+        V w0 = Avx512F.Shuffle4x128(t1, t3, Even), w1 = Avx512F.Shuffle4x128(t1, t3, Odd);
+        V w2 = Avx512F.Shuffle4x128(t5, t7, Even), w3 = Avx512F.Shuffle4x128(t5, t7, Odd);
+        d = Avx512F.Shuffle4x128(u0, u2, Even);
+        Unsafe.Add(ref d, 4) = Avx512F.Shuffle4x128(u0, u2, Odd);
+        Unsafe.Add(ref d, 2) = Avx512F.Shuffle4x128(u1, u3, Even);
+        Unsafe.Add(ref d, 6) = Avx512F.Shuffle4x128(u1, u3, Odd);
+        Unsafe.Add(ref d, 1) = Avx512F.Shuffle4x128(w0, w2, Even);
+        Unsafe.Add(ref d, 5) = Avx512F.Shuffle4x128(w0, w2, Odd);
+        Unsafe.Add(ref d, 3) = Avx512F.Shuffle4x128(w1, w3, Even);
+        Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
+    }
+
+    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V})"/> for a plain [B][size] array (offset + b * size).</summary>
+    private static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
+    {
+        for (int e = 0; e < count; e++)
+        {
+            dst[e] = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
+                a[offset + lane[3] * size + e], a[offset + lane[4] * size + e], a[offset + lane[5] * size + e],
+                a[offset + lane[6] * size + e], a[offset + lane[7] * size + e]);
+        }
+    }
+
+    /// <summary>dst[t][b][0..size) = lane of b in src[t][0..size), for the valid lanes of group g.</summary>
+    private static void Unpack(ReadOnlySpan<V> src, int g, int T, int size, double[] dst, int B)
+    {
+        int first = g * W;
+        if (first + W <= B)
+        {
+            for (int t = 0; t < T; t++)
+            {
+                ref double d0 = ref dst[(t * B + first) * size];
+                ReadOnlySpan<V> st = src.Slice(t * size, size);
+                for (int e = 0; e < size; e++)
+                {
+                    V x = st[e];
+                    Unsafe.Add(ref d0, e) = x.GetElement(0);
+                    Unsafe.Add(ref d0, size + e) = x.GetElement(1);
+                    Unsafe.Add(ref d0, 2 * size + e) = x.GetElement(2);
+                    Unsafe.Add(ref d0, 3 * size + e) = x.GetElement(3);
+                    Unsafe.Add(ref d0, 4 * size + e) = x.GetElement(4);
+                    Unsafe.Add(ref d0, 5 * size + e) = x.GetElement(5);
+                    Unsafe.Add(ref d0, 6 * size + e) = x.GetElement(6);
+                    Unsafe.Add(ref d0, 7 * size + e) = x.GetElement(7);
+                }
+            }
+            return;
+        }
+        for (int j = 0; first + j < B; j++)
+        {
+            for (int t = 0; t < T; t++)
+            {
+                Span<double> d = dst.AsSpan((t * B + first + j) * size, size);
+                for (int e = 0; e < size; e++)
+                {
+                    d[e] = src[t * size + e].GetElement(j);
+                }
+            }
+        }
+    }
+
+    private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);
+
+    private int S => Math.Max(_d.Horizon - 1, 0);
+
+    private Span<V> CBuf(int g, Scratch s) => _Cg is null ? s.C : Group(_Cg, g, _d.Horizon * _d.TauDim * _d.TauDim);
+
+    private Span<V> cBuf(int g, Scratch s) => _cg is null ? s.c : Group(_cg, g, _d.Horizon * _d.TauDim);
+
+    private Span<V> FBuf(int g, Scratch s) => _Fg is null ? s.F.AsSpan(0, S * _d.StateDim * _d.TauDim) : Group(_Fg, g, S * _d.StateDim * _d.TauDim);
+
+    private Span<V> fBuf(int g, Scratch s) => _fg is null ? s.f.AsSpan(0, S * _d.StateDim) : Group(_fg, g, S * _d.StateDim);
+
+    /// <summary>Lane temporaries of one worker.</summary>
+    private sealed class Scratch
+    {
+        /// <summary>Flag for lanes whose trajectory is not finite (distinct from a bad pivot's all-ones).</summary>
+        public const ulong NonFiniteBit = 1;
+
+        public Scratch(int T, int n, int m, bool keepPacked)
+        {
+            int N = n + m;
+            Vn = new V[n * n];
+            v = new V[n];
+            Q = new V[N * N];
+            q = new V[N];
+            Wm = new V[n * N];
+            h = new V[n];
+            Y = new V[N];
+            X0 = new V[n];
+            Tau = new V[T * N];
+            Lambda = new V[T * n];
+            G = new V[T * N];
+            Dk = new V[T * m];
+            NonFiniteFlag = Vector512.Create(NonFiniteBit).AsDouble();
+            Lane = new int[W];
+            int S = Math.Max(T - 1, 0);
+            C = new V[keepPacked ? 0 : T * N * N];
+            c = new V[keepPacked ? 0 : T * N];
+            F = new V[keepPacked ? 0 : Math.Max(S * n * N, 1)];
+            f = new V[keepPacked ? 0 : Math.Max(S * n, 1)];
+        }
+
+        public V[] Vn { get; }
+
+        public V[] v { get; }
+
+        public V[] Q { get; }
+
+        public V[] q { get; }
+
+        public V[] Wm { get; }
+
+        public V[] h { get; }
+
+        public V[] Y { get; }
+
+        public V[] X0 { get; }
+
+        public V[] Tau { get; }
+
+        public V[] Lambda { get; }
+
+        public V[] G { get; }
+
+        public V[] Dk { get; }
+
+        public V NonFiniteFlag { get; }
+
+        /// <summary>sym(C_t) of the group being processed, [T][N][N].</summary>
+        public V[] C { get; }
+
+        /// <summary>c_t, [T][N].</summary>
+        public V[] c { get; }
+
+        /// <summary>F_t, [T-1][n][N].</summary>
+        public V[] F { get; }
+
+        /// <summary>f_t, [T-1][n].</summary>
+        public V[] f { get; }
+
+        /// <summary>The batch element of each lane of the group being processed, [8].</summary>
+        public int[] Lane { get; }
+    }
+}
