@@ -10,6 +10,64 @@ namespace DiffMpc.Internal;
 
 internal static class Guard
 {
+    /// <summary>A problem's dimensions must equal the solver's.</summary>
+    public static void SameDimensions(MpcDimensions given, MpcDimensions solver, string paramName)
+    {
+        if (given != solver)
+        {
+            throw new ArgumentException(
+                $"{paramName} must have dimensions ({solver}) to match this solver; got ({given}).", paramName);
+        }
+    }
+
+    /// <summary>An optional warm start u_init: shape [T][B][m], finite.</summary>
+    public static void WarmStart(double[]? uInit, MpcDimensions d)
+    {
+        if (uInit is not null)
+        {
+            Length(uInit, d.Horizon * d.BatchSize * d.ControlDim, nameof(uInit), $"[T={d.Horizon}][B={d.BatchSize}][m={d.ControlDim}]");
+            Finite(uInit, nameof(uInit));
+        }
+    }
+
+    /// <summary>Optional loss gradients dL/dx [T][B][n] and dL/du [T][B][m]: right shape, finite.</summary>
+    public static void LossGradients(double[]? dLdx, double[]? dLdu, MpcDimensions d)
+    {
+        if (dLdx is not null)
+        {
+            Length(dLdx, d.Horizon * d.BatchSize * d.StateDim, nameof(dLdx), $"[T={d.Horizon}][B={d.BatchSize}][n={d.StateDim}]");
+            Finite(dLdx, nameof(dLdx));
+        }
+        if (dLdu is not null)
+        {
+            Length(dLdu, d.Horizon * d.BatchSize * d.ControlDim, nameof(dLdu), $"[T={d.Horizon}][B={d.BatchSize}][m={d.ControlDim}]");
+            Finite(dLdu, nameof(dLdu));
+        }
+    }
+
+    /// <summary>Shapes of the quadratic cost C [T][B][N][N] and c [T][B][N] (or broadcasts).</summary>
+    public static void CostShapes(StageArray? C, StageArray? c, MpcDimensions d)
+    {
+        int N = d.TauDim;
+        string nm = $"[{N}]";
+        StageArrayShape(C, d.Horizon, "T", d.BatchSize, N * N, nm + nm, nameof(C));
+        StageArrayShape(c, d.Horizon, "T", d.BatchSize, N, nm, nameof(c));
+    }
+
+    /// <summary>Shapes of optional control bounds ([T][B][m], a broadcast or a scalar).</summary>
+    public static void BoundShapes(StageArray? uLower, StageArray? uUpper, MpcDimensions d)
+    {
+        int m = d.ControlDim;
+        if (uLower is not null)
+        {
+            StageArrayShape(uLower, d.Horizon, "T", d.BatchSize, m, $"[m={m}]", nameof(uLower), allowScalar: true);
+        }
+        if (uUpper is not null)
+        {
+            StageArrayShape(uUpper, d.Horizon, "T", d.BatchSize, m, $"[m={m}]", nameof(uUpper), allowScalar: true);
+        }
+    }
+
     public static void NotNull(object? value, string paramName)
     {
         if (value is null)

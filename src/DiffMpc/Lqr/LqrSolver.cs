@@ -101,12 +101,7 @@ public sealed class LqrSolver
     {
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
-        if (problem.Dimensions != Dimensions)
-        {
-            throw new ArgumentException(
-                $"problem must have dimensions ({Dimensions}) to match this solver; got ({problem.Dimensions}).",
-                nameof(problem));
-        }
+        Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
         // With T = 1 there are no dynamics stages for the workers to check, yet F and f given must
         // still be finite: the sequential check covers that case.
         bool lanes = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
@@ -129,12 +124,7 @@ public sealed class LqrSolver
         {
             problem.ValidateValues();
         }
-        if (uInit is not null)
-        {
-            int T = Dimensions.Horizon, B = Dimensions.BatchSize, m = Dimensions.ControlDim;
-            Guard.Length(uInit, T * B * m, nameof(uInit), $"[T={T}][B={B}][m={m}]");
-            Guard.Finite(uInit, nameof(uInit));
-        }
+        Guard.WarmStart(uInit, Dimensions);
         _problem = problem;
         _uInit = uInit;
         _data = LqrData.From(problem, Options.ControlRegularization);
@@ -172,16 +162,7 @@ public sealed class LqrSolver
             throw new InvalidOperationException("Backward needs a solution: call Solve first.");
         }
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim;
-        if (dLdx is not null)
-        {
-            Guard.Length(dLdx, T * B * n, nameof(dLdx), $"[T={T}][B={B}][n={n}]");
-            Guard.Finite(dLdx, nameof(dLdx));
-        }
-        if (dLdu is not null)
-        {
-            Guard.Length(dLdu, T * B * m, nameof(dLdu), $"[T={T}][B={B}][m={m}]");
-            Guard.Finite(dLdu, nameof(dLdu));
-        }
+        Guard.LossGradients(dLdx, dLdu, Dimensions);
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         EnsureGradients(_problem);
         _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)

@@ -132,11 +132,7 @@ public sealed class IlqrSolver
     {
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
-        if (problem.Dimensions != Dimensions)
-        {
-            throw new ArgumentException(
-                $"problem must have dimensions ({Dimensions}) to match this solver; got ({problem.Dimensions}).", nameof(problem));
-        }
+        Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
         if (!ReferenceEquals(problem.Dynamics, _dynamics))
         {
             throw new ArgumentException(
@@ -145,11 +141,7 @@ public sealed class IlqrSolver
         }
         problem.ValidateValues();
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
-        if (uInit is not null)
-        {
-            Guard.Length(uInit, T * B * m, nameof(uInit), $"[T={T}][B={B}][m={m}]");
-            Guard.Finite(uInit, nameof(uInit));
-        }
+        Guard.WarmStart(uInit, Dimensions);
         _problem = problem;
         _uInit = uInit;
         EnsureCost(problem.Cost);
@@ -184,16 +176,7 @@ public sealed class IlqrSolver
             throw new InvalidOperationException("Backward needs a solution: call Solve first.");
         }
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
-        if (dLdx is not null)
-        {
-            Guard.Length(dLdx, T * B * n, nameof(dLdx), $"[T={T}][B={B}][n={n}]");
-            Guard.Finite(dLdx, nameof(dLdx));
-        }
-        if (dLdu is not null)
-        {
-            Guard.Length(dLdu, T * B * m, nameof(dLdu), $"[T={T}][B={B}][m={m}]");
-            Guard.Finite(dLdu, nameof(dLdu));
-        }
+        Guard.LossGradients(dLdx, dLdu, Dimensions);
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         _runner.Run(1);
         for (int b = 0; b < B; b++)

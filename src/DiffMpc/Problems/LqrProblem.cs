@@ -39,8 +39,7 @@ public sealed class LqrProblem
         int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
         string nm = $"[{N}]";
         Guard.Length(xInit, B * n, nameof(xInit), $"[B={B}][n={n}]");
-        Guard.StageArrayShape(C, T, "T", B, N * N, nm + nm, nameof(C));
-        Guard.StageArrayShape(c, T, "T", B, N, nm, nameof(c));
+        Guard.CostShapes(C, c, dimensions);
         if (T > 1 || F is not null)
         {
             Guard.StageArrayShape(F, T - 1, "T-1", B, n * N, $"[{n}]" + nm, nameof(F));
@@ -50,15 +49,7 @@ public sealed class LqrProblem
             Guard.StageArrayShape(f, T - 1, "T-1", B, n, $"[{n}]", nameof(f));
         }
 
-        int m = dimensions.ControlDim;
-        if (uLower is not null)
-        {
-            Guard.StageArrayShape(uLower, T, "T", B, m, $"[m={m}]", nameof(uLower), allowScalar: true);
-        }
-        if (uUpper is not null)
-        {
-            Guard.StageArrayShape(uUpper, T, "T", B, m, $"[m={m}]", nameof(uUpper), allowScalar: true);
-        }
+        Guard.BoundShapes(uLower, uUpper, dimensions);
 
         Dimensions = dimensions;
         ControlLower = uLower;

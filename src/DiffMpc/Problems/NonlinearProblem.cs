@@ -44,17 +44,8 @@ public sealed class NonlinearProblem
         }
         Guard.Length(parameters, dynamics.ParameterCount, nameof(parameters), $"[p={dynamics.ParameterCount}]");
         Guard.Length(xInit, B * n, nameof(xInit), $"[B={B}][n={n}]");
-        string nm = $"[{N}]";
-        Guard.StageArrayShape(C, T, "T", B, N * N, nm + nm, nameof(C));
-        Guard.StageArrayShape(c, T, "T", B, N, nm, nameof(c));
-        if (uLower is not null)
-        {
-            Guard.StageArrayShape(uLower, T, "T", B, m, $"[m={m}]", nameof(uLower), allowScalar: true);
-        }
-        if (uUpper is not null)
-        {
-            Guard.StageArrayShape(uUpper, T, "T", B, m, $"[m={m}]", nameof(uUpper), allowScalar: true);
-        }
+        Guard.CostShapes(C, c, dimensions);
+        Guard.BoundShapes(uLower, uUpper, dimensions);
         Dimensions = dimensions;
         Dynamics = dynamics;
         Parameters = parameters;
