@@ -15,6 +15,7 @@ internal static class Lapack
     /// </summary>
     public static bool Potrf(int n, Span<double> a, int lda)
     {
+        FactorizationCounter.Increment();
         for (int j = 0; j < n; j++)
         {
             Span<double> rowJ = a.Slice(j * lda, j + 1);

@@ -204,6 +204,7 @@ internal static class LaneBlas
     /// </summary>
     public static V Potrf(int m, ReadOnlySpan<V> a, int lda, Span<V> l, Span<V> dinv)
     {
+        LinearAlgebra.FactorizationCounter.Increment();
         Debug.Assert(l.Length >= m * m && dinv.Length >= m);
         V bad = V.Zero;
         for (int j = 0; j < m; j++)
