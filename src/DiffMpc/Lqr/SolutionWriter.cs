@@ -73,7 +73,6 @@ internal static class SolutionWriter
         ws.StepNorm.CopyTo(solution.StepNorm);
         ws.KktResidual.CopyTo(solution.KktResidual);
         ws.ActiveCount.CopyTo(solution.ActiveBounds);
-        solution.Version++;
     }
 
     /// <summary>

@@ -91,9 +91,6 @@ public sealed class MpcSolution
     /// <summary>The solver that produced this solution and can differentiate it.</summary>
     internal object Owner { get; }
 
-    /// <summary>Incremented by every solve that writes this object.</summary>
-    internal int Version { get; set; }
-
     /// <summary>x_t of element b as a span of length n (t is 0-based).</summary>
     /// <param name="t">Stage, 0..T-1.</param>
     /// <param name="b">Batch element, 0..B-1.</param>
