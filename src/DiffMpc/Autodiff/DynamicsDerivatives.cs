@@ -155,16 +155,46 @@ public sealed class DynamicsDerivatives
             SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
         }
 
+        NestedEvaluations(x, u, theta, lambda, hessian, xNext, jacobian, _nz, leadingBlock: true);
+    }
+
+    /// <summary>
+    /// The rows 0 .. rows-1 of the Lagrangian Hessian H (see
+    /// <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>):
+    /// with <paramref name="leadingBlock"/>, the block H[0..rows, 0..rows] (both triangles) and
+    /// H[0..rows, rows..]; without it only H[0..rows, rows..]. Other entries are left untouched.
+    /// Each computed entry is bitwise the full method's, at the cost of only the pairs of
+    /// directions it needs (the iLQR gradient uses the tau-tau and tau-theta blocks, never
+    /// theta-theta, and in first-order mode not tau-tau either).
+    /// </summary>
+    internal void LagrangianHessianRows(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian, int rows, bool leadingBlock)
+    {
+        CheckInputs(x, u, theta);
+        SpanGuard.Length(lambda.Length, _n, nameof(lambda), ShapeLambda);
+        SpanGuard.Length(hessian.Length, _nz * _nz, nameof(hessian), ShapeHessian);
+        Guard.InRange(rows, 0, _nz, nameof(rows), "rows");
+        NestedEvaluations(x, u, theta, lambda, hessian, [], [], rows, leadingBlock);
+    }
+
+    /// <summary>
+    /// One nested-dual evaluation per pair j &lt;= k of directions with j &lt; rows (k &gt;= rows only
+    /// unless <paramref name="leadingBlock"/>), writing H[j, k] and H[k, j].
+    /// </summary>
+    private void NestedEvaluations(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
+        bool leadingBlock)
+    {
         int n = _n, nz = _nz;
         Dual<Dual<double>>[] z = _z2;
         Dual<Dual<double>>[] g = _g2;
         DualLoad.Constants(x, u, theta, z);
         ReadOnlySpan<Dual<Dual<double>>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
         Span<Dual<Dual<double>>> gs = g;
-        for (int j = 0; j < nz; j++)
+        for (int j = 0; j < rows; j++)
         {
             double vj = z[j].Value.Value;
-            for (int k = j; k < nz; k++)
+            for (int k = leadingBlock ? j : rows; k < nz; k++)
             {
                 double vk = z[k].Value.Value;
                 if (k == j)
@@ -334,16 +364,37 @@ public sealed class DynamicsDerivatives
         return worst;
     }
 
-    private void AutodiffJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
-        Span<double> xNext, Span<double> jacobian)
+    /// <summary>
+    /// As <see cref="Jacobian"/>, but only columns 0 .. columns-1 of an autodiff Jacobian are
+    /// computed (one evaluation each; the rest are left untouched): the iLQR iterations need
+    /// dg/dtau, not dg/dtheta. An analytic Jacobian is computed whole.
+    /// </summary>
+    internal void JacobianColumns(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        Span<double> xNext, Span<double> jacobian, int columns)
     {
-        int n = _n, nz = _nz;
+        CheckInputs(x, u, theta);
+        SpanGuard.Length(xNext.Length, _n, nameof(xNext), ShapeX);
+        SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
+        Guard.InRange(columns, 1, _nz, nameof(columns), "columns");
+        if (_analytic is not null)
+        {
+            _model.Step(x, u, theta, xNext);
+            _analytic.Jacobian(x, u, theta, jacobian);
+            return;
+        }
+        AutodiffJacobian(x, u, theta, xNext, jacobian, columns);
+    }
+
+    private void AutodiffJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        Span<double> xNext, Span<double> jacobian, int columns = -1)
+    {
+        int n = _n, nz = _nz, cols = columns < 0 ? nz : columns;
         Dual<double>[] z = _z1;
         Dual<double>[] g = _g1;
         DualLoad.Constants(x, u, theta, z);
         ReadOnlySpan<Dual<double>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
         Span<Dual<double>> gs = g;
-        for (int j = 0; j < nz; j++)
+        for (int j = 0; j < cols; j++)
         {
             double v = z[j].Value;
             z[j] = new(v, 1.0);

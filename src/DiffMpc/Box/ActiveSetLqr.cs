@@ -119,7 +119,13 @@ internal static class ActiveSetLqr
                 }
                 if (relT < 0)
                 {
-                    return SolveStatus.LineSearchFailed;   // stationary on the face, above the tolerance: round-off
+                    // A KKT point of the face in exact arithmetic: the free gradient left is
+                    // round-off. It counts as converged when that is at the round-off level of
+                    // the terms it balances (ill-conditioned problems put that level above an
+                    // absolute tolerance); otherwise it is reported as a stall.
+                    return ProjectedGradient(d, box, b, ws, s) <= RoundoffLevel * KktResidual.TermScale(d, b, ws)
+                        ? SolveStatus.Converged
+                        : SolveStatus.LineSearchFailed;
                 }
                 ws.FreeAt(relT, b)[relI] = true;
                 stepNorm = 0;
@@ -135,6 +141,9 @@ internal static class ActiveSetLqr
             }
         }
     }
+
+    /// <summary>Relative size of a projected gradient that round-off alone explains.</summary>
+    private const double RoundoffLevel = 1e-13;
 
     /// <summary>
     /// The projected-gradient measure max |u - P(u - g)| of element b's iterate in ws.Tau (0 exactly

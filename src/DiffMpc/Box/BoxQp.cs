@@ -72,7 +72,8 @@ internal sealed class BoxQp
         {
             x[i] = Math.Clamp(x[i], lo[i], hi[i]);
         }
-        double value = Value(h, ldh, g, x);
+        double value = double.NaN;   // q(x), computed when a line search first needs it
+        bool haveValue = false;
         int factoredCount = -1;
         nFree = 0;
         Iterations = 0;
@@ -104,22 +105,17 @@ internal sealed class BoxQp
                 factoredCount = nFree;
             }
 
-            // Converged when the free gradient is at the round-off level of g + H x.
-            double gFree = 0, scale = 1;
+            // Converged when the free gradient is at the round-off level of g + H x (scale >= 1,
+            // so the scale is only needed above 1e-13).
+            double gFree = 0;
             for (int i = 0; i < m; i++)
             {
-                double hx = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    hx += Math.Abs(h[i * ldh + j] * x[j]);
-                }
-                scale = Math.Max(scale, Math.Abs(g[i]) + hx);
                 if (free[i])
                 {
                     gFree = Math.Max(gFree, Math.Abs(grad[i]));
                 }
             }
-            if (nFree == 0 || gFree <= 1e-13 * scale)
+            if (nFree == 0 || gFree <= 1e-13 || gFree <= 1e-13 * Scale(h, ldh, g, x))
             {
                 return BoxQpStatus.Converged;
             }
@@ -150,6 +146,11 @@ internal sealed class BoxQp
             }
 
             // Projected Armijo line search.
+            if (!haveValue)
+            {
+                value = Value(h, ldh, g, x);
+                haveValue = true;
+            }
             double step = 1;
             Span<double> trial = _trial;
             while (true)
@@ -202,6 +203,22 @@ internal sealed class BoxQp
             }
         }
         return Lapack.Potrf(nFree, chol, nFree);
+    }
+
+    /// <summary>max(1, max_i |g_i| + sum_j |H_ij x_j|): the size of the terms of g + H x.</summary>
+    private double Scale(ReadOnlySpan<double> h, int ldh, ReadOnlySpan<double> g, ReadOnlySpan<double> x)
+    {
+        double scale = 1;
+        for (int i = 0; i < _m; i++)
+        {
+            double hx = 0;
+            for (int j = 0; j < _m; j++)
+            {
+                hx += Math.Abs(h[i * ldh + j] * x[j]);
+            }
+            scale = Math.Max(scale, Math.Abs(g[i]) + hx);
+        }
+        return scale;
     }
 
     private double Value(ReadOnlySpan<double> h, int ldh, ReadOnlySpan<double> g, ReadOnlySpan<double> x)

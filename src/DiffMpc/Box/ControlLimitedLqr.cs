@@ -118,9 +118,12 @@ internal static class ControlLimitedLqr
     }
 
     /// <summary>Box-constrained LQR for element b: iterate, then FinalizeActiveSet and Polish.</summary>
-    public static SolveStatus SolveElement(in LqrData d, in ControlBox box, int b, double[]? uInit, MpcOptions o,
+    public static SolveStatus SolveElement(in LqrData data, in ControlBox box, int b, double[]? uInit, MpcOptions o,
         LqrWorkspace ws, StageScratch s)
     {
+        // Every iteration reads sym(C_t): symmetrise once per element.
+        s.SymmetricCost ??= new double[data.Dims.Horizon * data.Dims.TauDim * data.Dims.TauDim];
+        LqrData d = data.WithSymmetrizedCost(b, s.SymmetricCost);
         var model = new LinearModel(d);
         SolveStatus status = Iterate(d, box, b, uInit, o, ref model, ws, s);
         // A DDP step-norm stop is verified by the projected gradient; a stall, a false stop or the

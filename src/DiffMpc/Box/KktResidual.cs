@@ -11,8 +11,11 @@ namespace DiffMpc.Box;
 /// <summary>Gradients of the condensed problem with respect to the controls, and the KKT residual.</summary>
 internal static class KktResidual
 {
-    /// <summary>The scale of the terms of the control gradient (see <see cref="Compute"/>).</summary>
-    private static double TermScale(in LqrData d, int b, LqrWorkspace ws)
+    /// <summary>
+    /// The scale of the terms of the control gradient (see <see cref="Compute"/>); the costates
+    /// in ws.Lambda must be current.
+    /// </summary>
+    public static double TermScale(in LqrData d, int b, LqrWorkspace ws)
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, n = d.Dims.StateDim, N = d.Dims.TauDim;
         double mu = d.ControlRegularization, scale = 0;

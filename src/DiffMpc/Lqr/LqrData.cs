@@ -12,9 +12,10 @@ namespace DiffMpc.Lqr;
 internal readonly struct LqrData
 {
     public LqrData(MpcDimensions dims, double[] xInit, StageView C, StageView c, StageView F, StageView f,
-        double controlRegularization = 0)
+        double controlRegularization = 0, bool symmetricC = false)
     {
         ControlRegularization = controlRegularization;
+        SymmetricC = symmetricC;
         Dims = dims;
         XInit = xInit;
         this.C = C;
@@ -35,8 +36,32 @@ internal readonly struct LqrData
 
     public StageView f { get; }
 
+    /// <summary>
+    /// True when every C_t is exactly symmetric (a symmetrised copy, see
+    /// <see cref="WithSymmetrizedCost"/>): the sweeps then read sym(C_t) = C_t and use the
+    /// row-accumulating products of <see cref="RiccatiSweep"/>.
+    /// </summary>
+    public bool SymmetricC { get; }
+
     /// <summary>mu: part of the problem, as mu I added to every C_t's control block (1/2 mu |u_t|^2 in the cost).</summary>
     public double ControlRegularization { get; }
+
+    /// <summary>
+    /// The data of element b with C_t replaced by sym(C_t) written into <paramref name="buffer"/>
+    /// ([T][N][N]; the returned view reads it for any b). Every quantity the sweeps derive from C
+    /// uses sym(C) anyway, so results change only by round-off; the iterations of a
+    /// box-constrained solve then skip the symmetrisation and use cheaper products.
+    /// </summary>
+    public LqrData WithSymmetrizedCost(int b, double[] buffer)
+    {
+        int T = Dims.Horizon, N = Dims.TauDim;
+        for (int t = 0; t < T; t++)
+        {
+            RiccatiSweep.SymmetricPart(C.At(t, b), N, buffer.AsSpan(t * N * N, N * N));
+        }
+        var sym = new StageView(buffer, N * N, 0, N * N, scalar: false);
+        return new LqrData(Dims, XInit, sym, c, F, f, ControlRegularization, symmetricC: true);
+    }
 
     public static LqrData From(LqrProblem p, double controlRegularization)
     {

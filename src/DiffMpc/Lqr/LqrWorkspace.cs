@@ -168,6 +168,12 @@ internal sealed class StageScratch
     /// <summary>Value-function Hessian V_{t+1}, [n][n].</summary>
     public double[] V { get; }
 
+    /// <summary>
+    /// sym(C_t) of the element being solved by the box-constrained path, [T][N][N]; allocated on
+    /// the worker's first box-constrained solve (see <see cref="LqrData.WithSymmetrizedCost"/>).
+    /// </summary>
+    public double[]? SymmetricCost { get; set; }
+
     /// <summary>Value-function gradient v_{t+1}, [n].</summary>
     public double[] v { get; }
 

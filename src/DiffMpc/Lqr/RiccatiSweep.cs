@@ -5,6 +5,10 @@
 //   V_t = Q_xx + Q_xu K_t,  v_t = q_x + Q_xu k_t   (V_{T+1} = 0, v_{T+1} = 0)
 //   rollout: u_t = K_t x_t + k_t,  x_{t+1} = F_t tau_t + f_t
 //   costates: lambda_t = (sym(C_t) tau_t + c_t)_x + F_{t,x}' lambda_{t+1},  lambda_{T+1} = 0
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using DiffMpc.LinearAlgebra;
 using DiffMpc.Results;
 
@@ -35,7 +39,14 @@ internal static class RiccatiSweep
         double mu = d.ControlRegularization + damping;
         for (int t = T - 1; t >= 0; t--)
         {
-            SymmetricPart(d.C.At(t, b), N, Q);
+            if (d.SymmetricC)
+            {
+                d.C.At(t, b).CopyTo(Q);
+            }
+            else
+            {
+                SymmetricPart(d.C.At(t, b), N, Q);
+            }
             q.Clear();
             linear.AddTo(t, b, q, 0);
             if (t < T - 1)
@@ -120,7 +131,7 @@ internal static class RiccatiSweep
         {
             ReadOnlySpan<double> tau = tauAll.Slice((t * B + b) * N, N);
             Span<double> lam = lambdaAll.Slice((t * B + b) * n, n);
-            SymMatVecRows(d.C.At(t, b), N, 0, tau, r[..n]);
+            StageHessianProduct(d, t, b, 0, tau, r[..n]);
             g.AddTo(t, b, r[..n], 0);
             r[..n].CopyTo(lam);
             if (t < T - 1)
@@ -139,15 +150,24 @@ internal static class RiccatiSweep
     public static double Cost(in LqrData d, int b, ReadOnlySpan<double> tauAll)
     {
         int T = d.Dims.Horizon, B = d.Dims.BatchSize, N = d.Dims.TauDim;
+        Span<double> w = d.SymmetricC ? stackalloc double[N] : default;
         double cost = 0;
         for (int t = 0; t < T; t++)
         {
             ReadOnlySpan<double> tau = tauAll.Slice((t * B + b) * N, N);
             ReadOnlySpan<double> C = d.C.At(t, b);
             double quad = 0;
-            for (int i = 0; i < N; i++)
+            if (d.SymmetricC)
             {
-                quad += tau[i] * Blas.Dot(C.Slice(i * N, N), tau);
+                SymMatVec(C, N, 0, tau, w);
+                quad = Blas.Dot(w, tau);
+            }
+            else
+            {
+                for (int i = 0; i < N; i++)
+                {
+                    quad += tau[i] * Blas.Dot(C.Slice(i * N, N), tau);
+                }
             }
             cost += 0.5 * quad + Blas.Dot(d.c.At(t, b), tau) + ControlPenalty(d, tau);
         }
@@ -186,8 +206,8 @@ internal static class RiccatiSweep
     /// </summary>
     internal static void HessianRows(in LqrData d, int t, int b, int first, ReadOnlySpan<double> tau, Span<double> y)
     {
-        int n = d.Dims.StateDim, N = d.Dims.TauDim;
-        SymMatVecRows(d.C.At(t, b), N, first, tau, y);
+        int n = d.Dims.StateDim;
+        StageHessianProduct(d, t, b, first, tau, y);
         double mu = d.ControlRegularization;
         if (mu != 0)
         {
@@ -198,6 +218,68 @@ internal static class RiccatiSweep
                     y[r] += mu * tau[first + r];
                 }
             }
+        }
+    }
+
+    /// <summary>Entries first .. first+y.Length-1 of sym(C_t) tau, into y.</summary>
+    private static void StageHessianProduct(in LqrData d, int t, int b, int first, ReadOnlySpan<double> tau, Span<double> y)
+    {
+        int N = d.Dims.TauDim;
+        if (d.SymmetricC)
+        {
+            SymMatVec(d.C.At(t, b), N, first, tau, y);
+        }
+        else
+        {
+            SymMatVecRows(d.C.At(t, b), N, first, tau, y);
+        }
+    }
+
+    /// <summary>
+    /// Entries first .. first+y.Length-1 of A x for a symmetric N x N row-major A, into y,
+    /// accumulated as sum_i x_i A[i, first..] (contiguous rows, the accumulator in registers).
+    /// </summary>
+    internal static void SymMatVec(ReadOnlySpan<double> a, int N, int first, ReadOnlySpan<double> x, Span<double> y)
+    {
+        Debug.Assert(a.Length >= N * N && x.Length >= N && first + y.Length <= N);
+        int len = y.Length, j = 0;
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double yr = ref MemoryMarshal.GetReference(y);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; j + 8 <= len; j += 8)
+            {
+                Vector512<double> s = Vector512<double>.Zero;
+                for (int i = 0; i < N; i++)
+                {
+                    s = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xr, i)),
+                        Vector512.LoadUnsafe(ref ar, (nuint)(i * N + first + j)), s);
+                }
+                s.StoreUnsafe(ref yr, (nuint)j);
+            }
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; j + 4 <= len; j += 4)
+            {
+                Vector256<double> s = Vector256<double>.Zero;
+                for (int i = 0; i < N; i++)
+                {
+                    s = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref xr, i)),
+                        Vector256.LoadUnsafe(ref ar, (nuint)(i * N + first + j)), s);
+                }
+                s.StoreUnsafe(ref yr, (nuint)j);
+            }
+        }
+        for (; j < len; j++)
+        {
+            double s = 0;
+            for (int i = 0; i < N; i++)
+            {
+                s += Unsafe.Add(ref xr, i) * Unsafe.Add(ref ar, i * N + first + j);
+            }
+            Unsafe.Add(ref yr, j) = s;
         }
     }
 

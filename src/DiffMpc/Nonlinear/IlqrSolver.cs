@@ -345,7 +345,7 @@ public sealed class IlqrSolver
         {
             // FinalizeActiveSet: linearise at the returned point, costates, Hessian of the
             // Lagrangian, then the fixed-active-set factorisation the backward pass reuses.
-            model.Linearize(b);
+            model.Linearize(b, withParameters: true);
             RiccatiSweep.Costates(_iterData, b, new ViewStageVector(_iterData.c), _ws.Tau, _ws.Lambda, s);
             LagrangianHessians(b, worker);
             ControlLimitedLqr.CostGradient(_iterData, b, _ws);
@@ -399,7 +399,8 @@ public sealed class IlqrSolver
                 continue;
             }
             ReadOnlySpan<double> tau = _ws.TauAt(t, b);
-            _evaluators[worker].LagrangianHessian(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h);
+            // Only the tau-tau (exact mode) and tau-theta blocks are used: skip theta-theta.
+            _evaluators[worker].LagrangianHessianRows(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h, N, leadingBlock: exact);
             Span<double> mixed = _mixedHessian.AsSpan(stage * N * p, N * p);
             for (int i = 0; i < N; i++)
             {
@@ -466,7 +467,10 @@ public sealed class IlqrSolver
             solver._evaluators[worker].Evaluate(tau[..n], tau[n..], solver._problem!.Parameters, xNext);
         }
 
-        public void Linearize(int b)
+        /// <summary>The iterations' linearisation: dg/dtau only (dg/dtheta is needed at the solution alone).</summary>
+        public void Linearize(int b) => Linearize(b, withParameters: false);
+
+        public void Linearize(int b, bool withParameters)
         {
             if (solver._cost is not null)
             {
@@ -480,14 +484,18 @@ public sealed class IlqrSolver
             for (int t = 0; t < T - 1; t++)
             {
                 ReadOnlySpan<double> tau = solver._ws.TauAt(t, b);
-                solver._evaluators[worker].Jacobian(tau[..n], tau[n..], theta, solver._xNextBuffer[worker], jac);
+                solver._evaluators[worker].JacobianColumns(tau[..n], tau[n..], theta, solver._xNextBuffer[worker], jac,
+                    withParameters ? nz : N);
                 int stage = t * B + b;
                 Span<double> F = solver._jacobian.AsSpan(stage * n * N, n * N);
                 Span<double> G = solver._parameterJacobian.AsSpan(stage * n * p, n * p);
                 for (int i = 0; i < n; i++)
                 {
                     jac.AsSpan(i * nz, N).CopyTo(F.Slice(i * N, N));
-                    jac.AsSpan(i * nz + N, p).CopyTo(G.Slice(i * p, p));
+                    if (withParameters)
+                    {
+                        jac.AsSpan(i * nz + N, p).CopyTo(G.Slice(i * p, p));
+                    }
                 }
             }
         }
