@@ -10,43 +10,26 @@ namespace DiffMpc.Benchmarks.Problems;
 /// control box |u| &lt;= box, solved by control-limited DDP with MaxIterations = max_iter on a
 /// reusable <see cref="LqrSolver"/>, from u = 0.
 /// </summary>
-internal sealed class BoxLqrBenchProblem : IBenchProblem
+internal sealed class BoxLqrBenchProblem : IterativeBenchProblem
 {
     private readonly LqrSolver _solver;
-    private readonly double[] _dLdx;
-    private readonly double[] _dLdu;
-    private MpcSolution? _last;
 
     public BoxLqrBenchProblem(ProblemSpec spec, int seed = LqrProblemGenerator.DefaultSeed)
+        : base(spec)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        Name = spec.Name;
         double box = spec.Box ?? throw new InvalidDataException($"problem '{spec.Name}' (kind box_lqr) has no 'box'.");
         LqrProblem p = LqrProblemGenerator.Build(spec, seed);
         Problem = new LqrProblem(p.Dimensions, p.XInit, p.CostQuadratic, p.CostLinear, p.Dynamics, p.DynamicsOffset,
             StageArray.Scalar(-box), StageArray.Scalar(box));
         MpcDimensions d = Problem.Dimensions;
         _solver = new LqrSolver(d, new MpcOptions { MaxIterations = spec.MaxIter ?? MpcOptions.Default.MaxIterations });
-        (_dLdx, _dLdu) = LqrBenchProblem.LossGradients(d);
+        UseDimensions(d);
     }
-
-    public string Name { get; }
 
     /// <summary>The generated problem (with bounds).</summary>
     public LqrProblem Problem { get; }
 
-    /// <summary>No flop model: the work depends on the iterations and active sets.</summary>
-    public double? Flops => null;
+    protected override MpcSolution Solve() => _solver.Solve(Problem);
 
-    public double CostMean => _last is null ? double.NaN : LqrBenchProblem.ConvergedCostMean(_last);
-
-    public double ConvergedFraction => _last is null ? double.NaN : (double)_last.ConvergedCount / _last.Status.Length;
-
-    public void Forward() => _last = _solver.Solve(Problem);
-
-    public void ForwardBackward()
-    {
-        _last = _solver.Solve(Problem);
-        _solver.Backward(_dLdx, _dLdu);
-    }
+    protected override void Backward() => _solver.Backward(LossX, LossU);
 }

@@ -16,17 +16,13 @@ namespace DiffMpc.Benchmarks.Problems;
 /// forward_backward adds the gradient of L = sum(x) + sum(u) with respect to the dynamics
 /// parameters, C, c and x_init.
 /// </summary>
-internal sealed class NonlinearBenchProblem : IBenchProblem
+internal sealed class NonlinearBenchProblem : IterativeBenchProblem
 {
     private readonly IlqrSolver _solver;
-    private readonly double[] _dLdx;
-    private readonly double[] _dLdu;
-    private MpcSolution? _last;
 
     public NonlinearBenchProblem(ProblemSpec spec, int seed = LqrProblemGenerator.DefaultSeed)
+        : base(spec)
     {
-        ArgumentNullException.ThrowIfNull(spec);
-        Name = spec.Name;
         bool pendulum = spec.Kind == "pendulum";
         IDynamics model = pendulum ? new Pendulum() : new Cartpole();
         int T = spec.Horizon, B = spec.Batch, n = model.StateDim, m = model.ControlDim, N = n + m;
@@ -62,26 +58,13 @@ internal sealed class NonlinearBenchProblem : IBenchProblem
             MaxIterations = spec.MaxIter ?? MpcOptions.Default.MaxIterations,
         };
         _solver = new IlqrSolver(d, model, options);
-        (_dLdx, _dLdu) = LqrBenchProblem.LossGradients(d);
+        UseDimensions(d);
     }
-
-    public string Name { get; }
 
     /// <summary>The generated problem.</summary>
     public NonlinearProblem Problem { get; }
 
-    /// <summary>No flop model for the nonlinear solver.</summary>
-    public double? Flops => null;
+    protected override MpcSolution Solve() => _solver.Solve(Problem);
 
-    public double CostMean => _last is null ? double.NaN : LqrBenchProblem.ConvergedCostMean(_last);
-
-    public double ConvergedFraction => _last is null ? double.NaN : (double)_last.ConvergedCount / _last.Status.Length;
-
-    public void Forward() => _last = _solver.Solve(Problem);
-
-    public void ForwardBackward()
-    {
-        _last = _solver.Solve(Problem);
-        _solver.Backward(_dLdx, _dLdu);
-    }
+    protected override void Backward() => _solver.Backward(LossX, LossU);
 }
