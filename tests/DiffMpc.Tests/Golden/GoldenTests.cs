@@ -114,6 +114,7 @@ public sealed class GoldenTests
             _ => throw new Xunit.Sdk.XunitException($"{g.Name}: unknown dynamics '{dynamicsName}'."),
         };
         Assert.False(g.Has("inputs.C"), $"{g.Name}: ilqr cases with a full C are not read by this test yet.");
+        ReplayTrajectory(g, dynamics);
         int N = g.N + g.M;
         double[] q = g.Required("inputs.cost_diag_q");
         var C = new double[N * N];
@@ -194,6 +195,30 @@ public sealed class GoldenTests
                     fdP[k] = (Loss(theta0, up) - Loss(theta0, down)) / (2 * h);
                 }
                 Compare.Relative(fdP, grad.CostLinear!, 1e-6, $"{g.Name} dL/dp vs finite differences");
+            }
+        }
+    }
+
+    /// <summary>
+    /// The model reproduces the reference's own trajectory: stepping it from expected.x[t] with
+    /// expected.u[t] and the case's parameters gives expected.x[t+1] (to 1e-9).
+    /// </summary>
+    private static void ReplayTrajectory(GoldenCase g, DiffMpc.Nonlinear.IDynamics model)
+    {
+        int T = g.T, B = g.B, n = g.N, m = g.M;
+        Assert.Equal(model.StateDim, n);
+        Assert.Equal(model.ControlDim, m);
+        double[] theta = g.Required("inputs.params");
+        double[] xs = g.Required("expected.x"), us = g.Required("expected.u");
+        Compare.Absolute(g.Required("inputs.x_init"), xs.AsSpan(0, B * n), 1e-12, $"{g.Name} x_1 = x_init");
+        double[] next = new double[n];
+        var d = new DiffMpc.Autodiff.DynamicsDerivatives(model);
+        for (int t = 0; t + 1 < T; t++)
+        {
+            for (int b = 0; b < B; b++)
+            {
+                d.Evaluate(xs.AsSpan((t * B + b) * n, n), us.AsSpan((t * B + b) * m, m), theta, next);
+                Compare.Absolute(xs.AsSpan(((t + 1) * B + b) * n, n), next, 1e-9, $"{g.Name} model replay x[{t + 1}][{b}]");
             }
         }
     }

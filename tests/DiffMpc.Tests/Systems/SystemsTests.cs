@@ -9,59 +9,6 @@ namespace DiffMpc.Tests.Systems;
 
 public sealed class SystemsTests
 {
-    public static TheoryData<string> IlqrCases()
-    {
-        var data = new TheoryData<string>();
-        if (Directory.Exists(RepoPaths.GoldenDir))
-        {
-            foreach (string file in Directory.GetFiles(RepoPaths.GoldenDir, "*.json").Order(StringComparer.Ordinal))
-            {
-                if (GoldenCase.Load(file).Kind == "ilqr")
-                {
-                    data.Add(Path.GetFileName(file));
-                }
-            }
-        }
-        return data;
-    }
-
-    [Fact]
-    public void GoldenFolder_HoldsIlqrCases() => Assert.NotEmpty(IlqrCases());
-
-    /// <summary>Stepping the model from expected.x[t] with expected.u[t] reproduces expected.x[t+1].</summary>
-    [Theory]
-    [MemberData(nameof(IlqrCases))]
-    public void GoldenTrajectory_IsReproducedByTheModel(string file)
-    {
-        GoldenCase g = GoldenCase.Load(Path.Combine(RepoPaths.GoldenDir, file));
-        IDynamics model = g.String("inputs.dynamics") switch
-        {
-            "pendulum" => new Pendulum(),
-            "cartpole" => new Cartpole(),
-            string other => throw new InvalidDataException($"{g.Name}: unknown dynamics '{other}'."),
-            null => throw new InvalidDataException($"{g.Name}: inputs.dynamics missing."),
-        };
-        int T = g.T, B = g.B, n = g.N, m = g.M;
-        Assert.Equal(model.StateDim, n);
-        Assert.Equal(model.ControlDim, m);
-        double[] theta = g.Required("inputs.params");
-        double[] xs = g.Required("expected.x"), us = g.Required("expected.u");
-        Compare.Absolute(g.Required("inputs.x_init"), xs.AsSpan(0, B * n), 1e-12, $"{g.Name} x_1 = x_init");
-        double[] next = new double[n];
-        var d = new DynamicsDerivatives(model);
-        for (int t = 0; t + 1 < T; t++)
-        {
-            for (int b = 0; b < B; b++)
-            {
-                d.Evaluate(xs.AsSpan((t * B + b) * n, n), us.AsSpan((t * B + b) * m, m), theta, next);
-                Compare.Absolute(xs.AsSpan(((t + 1) * B + b) * n, n), next, 1e-9, $"{g.Name} x[{t + 1}][{b}]");
-            }
-        }
-        // The task cost of the case is the system's own (up to the parameter perturbation of the dynamics).
-        Assert.Equal(model is Pendulum ? Pendulum.CostDiagQ : Cartpole.CostDiagQ, g.Required("inputs.cost_diag_q"));
-        Assert.Equal(model is Pendulum ? Pendulum.CostP : Cartpole.CostP, g.Required("inputs.cost_p"));
-    }
-
     [Fact]
     public void Pendulum_ControlClamp_DerivativeIsOneAtTheLimitAndZeroBeyond()
     {
