@@ -138,19 +138,9 @@ public sealed class CostDerivatives
         double value = 0;
         for (int j = 0; j < nt; j++)
         {
-            double vj = z[j].Value.Value;
             for (int k = j; k < nt; k++)
             {
-                double vk = z[k].Value.Value;
-                if (k == j)
-                {
-                    z[j] = new(new(vj, 1.0), new(1.0, 0.0));
-                }
-                else
-                {
-                    z[j] = new(new(vj, 0.0), new(1.0, 0.0));
-                    z[k] = new(new(vk, 1.0), new(0.0, 0.0));
-                }
+                DualLoad.SeedPair(z, j, k);
                 Dual<Dual<double>> c = _cost.Evaluate<Dual<Dual<double>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, _q));
                 hessian[j * nt + k] = c.Derivative.Derivative;
                 hessian[k * nt + j] = c.Derivative.Derivative;
@@ -161,10 +151,10 @@ public sealed class CostDerivatives
                 }
                 else
                 {
-                    z[k] = DualLoad.Constant2(vk);
+                    DualLoad.Unseed(z, k);
                 }
             }
-            z[j] = DualLoad.Constant2(vj);
+            DualLoad.Unseed(z, j);
         }
         return value;
     }
@@ -191,17 +181,14 @@ public sealed class CostDerivatives
         DualLoad.Constants(x, u, costParams, z);
         for (int i = 0; i < nt; i++)
         {
-            double vi = z[i].Value.Value;
-            z[i] = new(new(vi, 0.0), new(1.0, 0.0));
             for (int k = 0; k < q; k++)
             {
-                double vk = z[nt + k].Value.Value;
-                z[nt + k] = new(new(vk, 1.0), new(0.0, 0.0));
+                DualLoad.SeedPair(z, i, nt + k);
                 Dual<Dual<double>> c = _cost.Evaluate<Dual<Dual<double>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, q));
-                z[nt + k] = DualLoad.Constant2(vk);
+                DualLoad.Unseed(z, nt + k);
                 mixed[i * q + k] = c.Derivative.Derivative;
             }
-            z[i] = DualLoad.Constant2(vi);
+            DualLoad.Unseed(z, i);
         }
     }
 

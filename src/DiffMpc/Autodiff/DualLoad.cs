@@ -39,6 +39,28 @@ internal static class DualLoad
         }
     }
 
+    /// <summary>
+    /// Seeds the pair of directions (j, k) for one nested-dual evaluation of a second derivative:
+    /// the outer tangent along e_j and the inner one along e_k (both along e_j when j == k).
+    /// <see cref="Unseed"/> restores the constants afterwards.
+    /// </summary>
+    public static void SeedPair(Span<Dual<Dual<double>>> z, int j, int k)
+    {
+        double vj = z[j].Value.Value;
+        if (k == j)
+        {
+            z[j] = new(new(vj, 1.0), new(1.0, 0.0));
+        }
+        else
+        {
+            z[j] = new(new(vj, 0.0), new(1.0, 0.0));
+            z[k] = new(new(z[k].Value.Value, 1.0), new(0.0, 0.0));
+        }
+    }
+
+    /// <summary>Restores entry i of z to a second-order constant (all tangents zero).</summary>
+    public static void Unseed(Span<Dual<Dual<double>>> z, int i) => z[i] = Constant2(z[i].Value.Value);
+
     /// <summary>A second-order dual constant.</summary>
     public static Dual<Dual<double>> Constant2(double v) => new(new(v, 0.0), new(0.0, 0.0));
 }

@@ -193,20 +193,9 @@ public sealed class DynamicsDerivatives
         Span<Dual<Dual<double>>> gs = g;
         for (int j = 0; j < rows; j++)
         {
-            double vj = z[j].Value.Value;
             for (int k = leadingBlock ? j : rows; k < nz; k++)
             {
-                double vk = z[k].Value.Value;
-                if (k == j)
-                {
-                    // Outer and inner seeds both along e_j.
-                    z[j] = new(new(vj, 1.0), new(1.0, 0.0));
-                }
-                else
-                {
-                    z[j] = new(new(vj, 0.0), new(1.0, 0.0));
-                    z[k] = new(new(vk, 1.0), new(0.0, 0.0));
-                }
+                DualLoad.SeedPair(z, j, k);
                 _model.Step(zx, zu, zt, gs);
                 double h = 0;
                 for (int i = 0; i < n; i++)
@@ -234,10 +223,10 @@ public sealed class DynamicsDerivatives
                 }
                 else
                 {
-                    z[k] = DualLoad.Constant2(vk);
+                    DualLoad.Unseed(z, k);
                 }
             }
-            z[j] = DualLoad.Constant2(vj);
+            DualLoad.Unseed(z, j);
         }
     }
 
