@@ -84,7 +84,8 @@ internal static class ControlLimitedLqr
 
             double alpha = 1, trialCost = double.NaN;
             bool accepted = false;
-            for (int ls = 0; ls < o.LineSearchMaxSteps && !accepted; ls++)
+            int ls = 0;   // step sizes tried
+            for (; ls < o.LineSearchMaxSteps && !accepted; ls++)
             {
                 Rollout(d, box, b, alpha, clamp: true, ref model, ws);
                 trialCost = model.Cost(b, ws.TauTrial);
@@ -106,7 +107,7 @@ internal static class ControlLimitedLqr
             linearized = false;
             // A small step counts as convergence only when it is the full, unregularised step: a
             // heavily backtracked or damped step can be small far from a solution.
-            bool fullStep = alpha == o.LineSearchDecay && lm == 0;
+            bool fullStep = ls == 1 && lm == 0;
             lm = lm > MinRegularization ? lm / 10 : 0;
             if (stepNorm <= o.Tolerance && fullStep)
             {
