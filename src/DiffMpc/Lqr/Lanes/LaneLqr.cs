@@ -231,8 +231,8 @@ internal sealed class LaneLqr
         ReadOnlySpan<double> costs = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref cost, 1));
         ReadOnlySpan<double> residuals = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref residual, 1));
         ReadOnlySpan<double> scales = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref scale, 1));
-        Unpack(tau, g, T, N, _ws.Tau, B);
-        Unpack(lam, g, T, n, _ws.Lambda, B);
+        LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
         {
             int b = g * W + j;
@@ -296,10 +296,7 @@ internal sealed class LaneLqr
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
         Span<int> lane = s.Lane;
-        for (int j = 0; j < W; j++)
-        {
-            lane[j] = Math.Min(g * W + j, B - 1);
-        }
+        LanePacking.SetLanes(g, B, lane);
         for (int t = 0; t < T; t++)
         {
             Span<V> gt = gv.Slice(t * N, N);
@@ -309,7 +306,7 @@ internal sealed class LaneLqr
             }
             else
             {
-                Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
+                LanePacking.Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
             }
             if (dLdu is null)
             {
@@ -317,7 +314,7 @@ internal sealed class LaneLqr
             }
             else
             {
-                Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
+                LanePacking.Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
             }
         }
 
@@ -360,8 +357,8 @@ internal sealed class LaneLqr
             y[..n].CopyTo(lam.Slice(t * n, n));
         }
 
-        Unpack(tau, g, T, N, _ws.DTau, B);
-        Unpack(lam, g, T, n, _ws.DLambda, B);
+        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
     /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
@@ -386,147 +383,9 @@ internal sealed class LaneLqr
         }
     }
 
-    /// <summary>Packs sym(C), c, F, f and x_init of group g into lanes.</summary>
-    private void Pack(in LqrData data, int g, Scratch s)
-    {
-        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
-        Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
-        Span<int> lane = s.Lane;
-        for (int j = 0; j < W; j++)
-        {
-            lane[j] = Math.Min(g * W + j, B - 1);
-        }
-        Gather(data.XInit, 0, n, n, lane, s.X0);
-        var half = Vector512.Create(0.5);
-        for (int t = 0; t < T; t++)
-        {
-            Span<V> Ct = C.Slice(t * N * N, N * N);
-            Gather(data.C, t, lane, Ct);
-            for (int i = 0; i < N; i++)
-            {
-                for (int j = 0; j < i; j++)
-                {
-                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);   // sym(C) = (C + C')/2
-                    Ct[i * N + j] = sij;
-                    Ct[j * N + i] = sij;
-                }
-            }
-            Gather(data.c, t, lane, c.Slice(t * N, N));
-            if (t < S)
-            {
-                Gather(data.F, t, lane, F.Slice(t * n * N, n * N));
-                if (_hasOffset)
-                {
-                    Gather(data.f, t, lane, f.Slice(t * n, n));
-                }
-            }
-        }
-    }
-
-    /// <summary>dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e.</summary>
-    private static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst)
-    {
-        ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
-        ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
-        ref double r2 = ref MemoryMarshal.GetReference(view.At(t, lane[2]));
-        ref double r3 = ref MemoryMarshal.GetReference(view.At(t, lane[3]));
-        ref double r4 = ref MemoryMarshal.GetReference(view.At(t, lane[4]));
-        ref double r5 = ref MemoryMarshal.GetReference(view.At(t, lane[5]));
-        ref double r6 = ref MemoryMarshal.GetReference(view.At(t, lane[6]));
-        ref double r7 = ref MemoryMarshal.GetReference(view.At(t, lane[7]));
-        int e = 0;
-        if (Avx512F.IsSupported)
-        {
-            ref V d = ref MemoryMarshal.GetReference(dst);
-            for (; e + W <= dst.Length; e += W)
-            {
-                Transpose8x8(Vector512.LoadUnsafe(ref r0, (nuint)e), Vector512.LoadUnsafe(ref r1, (nuint)e),
-                    Vector512.LoadUnsafe(ref r2, (nuint)e), Vector512.LoadUnsafe(ref r3, (nuint)e),
-                    Vector512.LoadUnsafe(ref r4, (nuint)e), Vector512.LoadUnsafe(ref r5, (nuint)e),
-                    Vector512.LoadUnsafe(ref r6, (nuint)e), Vector512.LoadUnsafe(ref r7, (nuint)e), ref Unsafe.Add(ref d, e));
-            }
-        }
-        for (; e < dst.Length; e++)
-        {
-            dst[e] = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
-                Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
-        }
-    }
-
-    /// <summary>
-    /// 8 x 8 transpose: row j (entries e..e+7 of lane j's data) becomes lane j of the outputs
-    /// d[0..8). Unpack pairs, then two rounds of 128-bit lane shuffles (vshuff64x2).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(V r0, V r1, V r2, V r3, V r4, V r5, V r6, V r7, ref V d)
-    {
-        V t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
-        V t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
-        V t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
-        V t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;
-        V u0 = Avx512F.Shuffle4x128(t0, t2, Even), u1 = Avx512F.Shuffle4x128(t0, t2, Odd);
-        V u2 = Avx512F.Shuffle4x128(t4, t6, Even), u3 = Avx512F.Shuffle4x128(t4, t6, Odd);
-        V w0 = Avx512F.Shuffle4x128(t1, t3, Even), w1 = Avx512F.Shuffle4x128(t1, t3, Odd);
-        V w2 = Avx512F.Shuffle4x128(t5, t7, Even), w3 = Avx512F.Shuffle4x128(t5, t7, Odd);
-        d = Avx512F.Shuffle4x128(u0, u2, Even);
-        Unsafe.Add(ref d, 4) = Avx512F.Shuffle4x128(u0, u2, Odd);
-        Unsafe.Add(ref d, 2) = Avx512F.Shuffle4x128(u1, u3, Even);
-        Unsafe.Add(ref d, 6) = Avx512F.Shuffle4x128(u1, u3, Odd);
-        Unsafe.Add(ref d, 1) = Avx512F.Shuffle4x128(w0, w2, Even);
-        Unsafe.Add(ref d, 5) = Avx512F.Shuffle4x128(w0, w2, Odd);
-        Unsafe.Add(ref d, 3) = Avx512F.Shuffle4x128(w1, w3, Even);
-        Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
-    }
-
-    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V})"/> for a plain [B][size] array (offset + b * size).</summary>
-    private static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
-    {
-        for (int e = 0; e < count; e++)
-        {
-            dst[e] = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
-                a[offset + lane[3] * size + e], a[offset + lane[4] * size + e], a[offset + lane[5] * size + e],
-                a[offset + lane[6] * size + e], a[offset + lane[7] * size + e]);
-        }
-    }
-
-    /// <summary>dst[t][b][0..size) = lane of b in src[t][0..size), for the valid lanes of group g.</summary>
-    private static void Unpack(ReadOnlySpan<V> src, int g, int T, int size, double[] dst, int B)
-    {
-        int first = g * W;
-        if (first + W <= B)
-        {
-            for (int t = 0; t < T; t++)
-            {
-                ref double d0 = ref dst[(t * B + first) * size];
-                ReadOnlySpan<V> st = src.Slice(t * size, size);
-                for (int e = 0; e < size; e++)
-                {
-                    V x = st[e];
-                    Unsafe.Add(ref d0, e) = x.GetElement(0);
-                    Unsafe.Add(ref d0, size + e) = x.GetElement(1);
-                    Unsafe.Add(ref d0, 2 * size + e) = x.GetElement(2);
-                    Unsafe.Add(ref d0, 3 * size + e) = x.GetElement(3);
-                    Unsafe.Add(ref d0, 4 * size + e) = x.GetElement(4);
-                    Unsafe.Add(ref d0, 5 * size + e) = x.GetElement(5);
-                    Unsafe.Add(ref d0, 6 * size + e) = x.GetElement(6);
-                    Unsafe.Add(ref d0, 7 * size + e) = x.GetElement(7);
-                }
-            }
-            return;
-        }
-        for (int j = 0; first + j < B; j++)
-        {
-            for (int t = 0; t < T; t++)
-            {
-                Span<double> d = dst.AsSpan((t * B + first + j) * size, size);
-                for (int e = 0; e < size; e++)
-                {
-                    d[e] = src[t * size + e].GetElement(j);
-                }
-            }
-        }
-    }
+    /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it.</summary>
+    private void Pack(in LqrData data, int g, Scratch s) =>
+        LanePacking.Pack(data, g, _hasOffset, CBuf(g, s), cBuf(g, s), FBuf(g, s), fBuf(g, s), s.X0, s.Lane);
 
     private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);
 
