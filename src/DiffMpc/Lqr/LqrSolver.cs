@@ -95,32 +95,21 @@ public sealed class LqrSolver
     /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
     /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
-    /// value is not finite, or <paramref name="uInit"/> has the wrong shape.</exception>
+    /// value is not finite, or <paramref name="uInit"/> has the wrong shape. A solve rejected for
+    /// a non-finite value may leave the solver without a solution (Backward then throws
+    /// <see cref="InvalidOperationException"/>) and its solution object partly overwritten, until
+    /// the next successful solve.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public MpcSolution Solve(LqrProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
-        // With T = 1 there are no dynamics stages for the workers to check, yet F and f given must
-        // still be finite: the sequential check covers that case.
-        bool lanes = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
-        if (lanes)
-        {
-            // The finiteness check of C, c, F, f, x_init runs on the workers (each checks its own
-            // groups' data, which it then packs from a warm cache); only a failure goes back to
-            // the sequential check, which throws naming the argument and entry.
-            LqrData previous = _data;
-            _data = LqrData.From(problem, Options.ControlRegularization);
-            _laneRunner!.Run((int)Phase.Validate);
-            if (Array.IndexOf(_invalidGroup, true) >= 0)
-            {
-                _data = previous;   // the last solution stays usable by Backward
-                problem.ValidateValues();
-                Debug.Fail("the parallel finiteness check and ValidateValues disagree");
-            }
-        }
-        else
+        // The lane path checks C, c, F, f and x_init for finiteness while it packs each group (the
+        // data are then in cache); the other paths check them here. With T = 1 there are no
+        // dynamics stages to pack, yet F and f given must still be finite: the check here covers it.
+        bool checkWhilePacking = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
+        if (!checkWhilePacking)
         {
             problem.ValidateValues();
         }
@@ -135,7 +124,16 @@ public sealed class LqrSolver
         if (_solvedInLanes)
         {
             _lanes!.Prepare(_data);
+            Array.Clear(_invalidGroup);
             _laneRunner!.Run((int)Phase.Forward);
+            if (Array.IndexOf(_invalidGroup, true) >= 0)
+            {
+                // Some groups were solved before the bad value was found: no solution is kept.
+                _problem = null;
+                _ws.Cancellation = default;
+                problem.ValidateValues();   // throws, naming the input and entry
+                Debug.Fail("the lane packing check and ValidateValues disagree");
+            }
         }
         else
         {
@@ -186,7 +184,6 @@ public sealed class LqrSolver
     {
         Forward,
         Backward,
-        Validate,
     }
 
     private void ThrowIfCancelled(CancellationToken cancellationToken)
@@ -252,17 +249,17 @@ public sealed class LqrSolver
 
     private void RunGroup(int phase, int g, int worker)
     {
-        if ((Phase)phase == Phase.Validate)
-        {
-            _invalidGroup[g] = !GroupFinite(g);
-        }
-        else if ((Phase)phase == Phase.Forward)
+        if ((Phase)phase == Phase.Forward)
         {
             if (_ws.Cancellation.IsCancellationRequested)
             {
                 return;
             }
-            _lanes!.Forward(_data, g, worker, _differentiable);
+            if (!_lanes!.Forward(_data, g, worker, _differentiable))
+            {
+                _invalidGroup[g] = true;
+                return;
+            }
             int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
             for (int b = g * LaneBlas.Width; b < end; b++)
             {
@@ -273,45 +270,25 @@ public sealed class LqrSolver
         {
             _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
             int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
+            Span<bool> usable = stackalloc bool[LaneBlas.Width];
+            _lanes.AdjointUsable(g, worker, usable);
             for (int b = g * LaneBlas.Width; b < end; b++)
             {
-                DecideInclusion(b);
-                WriteElementGradients(b);
+                _included[b] = _differentiable[b] && usable[b - g * LaneBlas.Width];
             }
-        }
-    }
-
-    /// <summary>True when every input value of the elements of lane group g is finite.</summary>
-    private bool GroupFinite(int g)
-    {
-        int T = Dimensions.Horizon, n = Dimensions.StateDim;
-        int first = g * LaneBlas.Width, count = Math.Min(Dimensions.BatchSize, first + LaneBlas.Width) - first;
-        bool ok = Guard.AllFinite(_data.XInit.AsSpan(first * n, count * n));
-        ok &= ViewFinite(_data.C, T, first, count) && ViewFinite(_data.c, T, first, count);
-        ok &= T == 1 || (ViewFinite(_data.F, T - 1, first, count) && (_data.f.IsZero || ViewFinite(_data.f, T - 1, first, count)));
-        return ok;
-    }
-
-    /// <summary>Checks stages 0..stages-1 of elements first..first+count-1, each distinct entry once where the layout allows.</summary>
-    private static bool ViewFinite(in StageView v, int stages, int first, int count)
-    {
-        bool ok = true;
-        int tEnd = v.TimeStride == 0 ? 1 : stages;
-        for (int t = 0; t < tEnd; t++)
-        {
-            if (v.BatchStride == v.ElementSize || v.BatchStride == 0)
+            if (_gradientsPerElement && end - g * LaneBlas.Width == LaneBlas.Width)
             {
-                ok &= Guard.AllFinite(v.BatchStride == 0 ? v.At(t, 0) : v.Run(t, first, count));
+                MpcGradients gr = _gradients!;
+                _lanes.WriteGradients(g, worker, _included, gr.CostQuadratic, gr.CostLinear, gr.Dynamics, gr.DynamicsOffset);
             }
             else
             {
-                for (int b = first; b < first + count; b++)
+                for (int b = g * LaneBlas.Width; b < end; b++)
                 {
-                    ok &= Guard.AllFinite(v.At(t, b));
+                    WriteElementGradients(b);
                 }
             }
         }
-        return ok;
     }
 
     private void ForwardElement(int b, StageScratch s)

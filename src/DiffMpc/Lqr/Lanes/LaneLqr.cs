@@ -39,6 +39,8 @@ internal sealed class LaneLqr
     private readonly V[] _k;      // k_t, [G][T][m]
     private readonly V[] _L;      // Cholesky factor of Q_uu, [G][T][m][m]
     private readonly V[] _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly V[] _tau;    // the solution tau_t, [G][T][N] (read by WriteGradients)
+    private readonly V[] _lambda; // the costates lambda_t, [G][T][n]
     private readonly Scratch[] _scratch;
     // Packed data kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
     private readonly V[]? _Cg;    // sym(C_t), [G][T][N][N]
@@ -58,6 +60,8 @@ internal sealed class LaneLqr
         _k = new V[G * T * m];
         _L = new V[G * T * m * m];
         _Dinv = new V[G * T * m];
+        _tau = new V[G * T * N];
+        _lambda = new V[G * T * n];
         long packedBytes = (long)G * T * (N * N + N + n * N + n) * 64;
         if (packedBytes <= KeepPackedBytes)
         {
@@ -99,13 +103,20 @@ internal sealed class LaneLqr
     /// <summary>Per-call settings shared by every group; call before running the groups of a solve.</summary>
     public void Prepare(in LqrData data) => _hasOffset = !data.f.IsZero;
 
-    /// <summary>Solves group g and writes tau, lambda, status, cost and residual of its elements into the workspace.</summary>
-    public void Forward(in LqrData data, int g, int worker, Span<bool> differentiable)
+    /// <summary>
+    /// Solves group g and writes tau, lambda, status, cost and residual of its elements into the
+    /// workspace. Returns false, having written nothing, when a value of the group's data is not
+    /// finite.
+    /// </summary>
+    public bool Forward(in LqrData data, int g, int worker, Span<bool> differentiable)
     {
         double mu = data.ControlRegularization;
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Pack(data, g, s);
+        if (!Pack(data, g, s))
+        {
+            return false;
+        }
         Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
         Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
         Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
@@ -115,14 +126,14 @@ internal sealed class LaneLqr
         // Factor: backward Riccati recursion.
         for (int t = T - 1; t >= 0; t--)
         {
-            c.Slice(t * N, N).CopyTo(q);
+            LaneBlas.Copy(c.Slice(t * N, N), q);
             if (t < T - 1)
             {
                 ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
                 LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
                 LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
                     init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
-                v.CopyTo(h);
+                LaneBlas.Copy(v, h);
                 if (_hasOffset)
                 {
                     LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
@@ -131,7 +142,7 @@ internal sealed class LaneLqr
             }
             else
             {
-                C.Slice(t * N * N, N * N).CopyTo(Q);
+                LaneBlas.Copy(C.Slice(t * N * N, N * N), Q);
             }
             for (int i = 0; i < m; i++)
             {
@@ -144,26 +155,23 @@ internal sealed class LaneLqr
             Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
             for (int i = 0; i < m; i++)
             {
-                Q.Slice((n + i) * N, n).CopyTo(Kt.Slice(i * n, n));
-                kt[i] = q[n + i];
+                ReadOnlySpan<V> Qux = Q.Slice((n + i) * N, n);
+                Span<V> Ki = Kt.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    Ki[j] = -Qux[j];
+                }
+                kt[i] = -q[n + i];
             }
             LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
             LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
-            for (int i = 0; i < m * n; i++)
-            {
-                Kt[i] = -Kt[i];
-            }
-            for (int i = 0; i < m; i++)
-            {
-                kt[i] = -kt[i];
-            }
 
             // V = Q_xx + Q_xu K, v = q_x + Q_xu k, with Q_xu = Q_ux' read from the lower
             // triangle (Q_xu[i][j] = Q[n + j][i]). V is symmetric: its lower triangle is
             // computed and mirrored.
             for (int i = 0; i < n; i++)
             {
-                Q.Slice(i * N, i + 1).CopyTo(V_.Slice(i * n, i + 1));
+                LaneBlas.Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
             }
             LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
             for (int i = 0; i < n; i++)
@@ -173,7 +181,7 @@ internal sealed class LaneLqr
                     V_[j * n + i] = V_[i * n + j];
                 }
             }
-            q[..n].CopyTo(v);
+            LaneBlas.Copy(q[..n], v);
             LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
         }
 
@@ -184,7 +192,7 @@ internal sealed class LaneLqr
             tau[i] = s.X0[i];
         }
         Rollout(T, n, m, K, k, F, f, _hasOffset, tau);
-        V cost = V.Zero, residual = V.Zero, scale = V.Zero;
+        V cost = V.Zero, residual = V.Zero, scale = V.Zero, finite = V.Zero;
         var halfV = Vector512.Create(0.5);
         for (int t = T - 1; t >= 0; t--)
         {
@@ -210,27 +218,23 @@ internal sealed class LaneLqr
                 ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N), lamNext = lam.Slice((t + 1) * n, n);
                 LaneBlas.Gemv(N, n, Ft, 1, N, lamNext, y, accumulate: true);   // y += F' lambda_{t+1}
             }
-            y[..n].CopyTo(lamt);
+            LaneBlas.Copy(y[..n], lamt);
             for (int i = 0; i < m; i++)
             {
                 residual = Vector512.Max(residual, Vector512.Abs(y[n + i]));
             }
-            for (int i = 0; i < N; i++)
-            {
-                bad |= LaneBlas.NonFinite(taut[i]) & s.NonFiniteFlag;
-            }
-            for (int i = 0; i < n; i++)
-            {
-                bad |= LaneBlas.NonFinite(lamt[i]) & s.NonFiniteFlag;
-            }
+            LaneBlas.AddZeroProducts(taut, ref finite);
+            LaneBlas.AddZeroProducts(lamt, ref finite);
         }
-        bad |= LaneBlas.NonFinite(cost) & s.NonFiniteFlag;
+        bad |= LaneBlas.NonFinite(Vector512.FusedMultiplyAdd(cost, V.Zero, finite)) & s.NonFiniteFlag;
 
         // Unpack the valid lanes.
         ReadOnlySpan<double> badBits = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref bad, 1));
         ReadOnlySpan<double> costs = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref cost, 1));
         ReadOnlySpan<double> residuals = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref residual, 1));
         ReadOnlySpan<double> scales = MemoryMarshal.Cast<V, double>(MemoryMarshal.CreateReadOnlySpan(ref scale, 1));
+        tau.CopyTo(Group(_tau, g, T * N));
+        lam.CopyTo(Group(_lambda, g, T * n));
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
         LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
@@ -254,6 +258,7 @@ internal sealed class LaneLqr
             _ws.StepNorm[b] = 0;
             differentiable[b] = status == SolveStatus.Converged;
         }
+        return true;
     }
 
     /// <summary>
@@ -267,17 +272,23 @@ internal sealed class LaneLqr
         int N = n + m;
         for (int i = n; i < N; i++)
         {
-            V sum = Vector512.Abs(c[i]) + Vector512.Abs(mu * tau[i]);
+            V sum0 = Vector512.Abs(c[i]) + Vector512.Abs(mu * tau[i]), sum1 = V.Zero;
             ReadOnlySpan<V> row = C.Slice(i * N, N);
-            for (int j = 0; j < N; j++)
+            int j = 0;
+            for (; j + 1 < N; j += 2)
             {
-                sum += Vector512.Abs(row[j] * tau[j]);
+                sum0 += Vector512.Abs(row[j] * tau[j]);
+                sum1 += Vector512.Abs(row[j + 1] * tau[j + 1]);
+            }
+            for (; j < N; j++)
+            {
+                sum0 += Vector512.Abs(row[j] * tau[j]);
             }
             for (int k = 0; k < lambdaNext.Length; k++)
             {
-                sum += Vector512.Abs(F[k * N + i] * lambdaNext[k]);
+                sum1 += Vector512.Abs(F[k * N + i] * lambdaNext[k]);
             }
-            scale = Vector512.Max(scale, sum);
+            scale = Vector512.Max(scale, sum0 + sum1);
         }
     }
 
@@ -288,7 +299,7 @@ internal sealed class LaneLqr
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         if (_Cg is null)
         {
-            Pack(data, g, s);
+            Pack(data, g, s);   // checked finite by Forward
         }
         Span<V> C = CBuf(g, s), F = FBuf(g, s);
         Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
@@ -321,19 +332,19 @@ internal sealed class LaneLqr
         // Solve-only backward sweep: q = g + F' v, dk = -Q_uu^{-1} q_u, v = q_x + K' q_u.
         for (int t = T - 1; t >= 0; t--)
         {
-            gv.Slice(t * N, N).CopyTo(q);
+            LaneBlas.Copy(gv.Slice(t * N, N), q);
             if (t < T - 1)
             {
                 LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
             }
             Span<V> dkt = dk.Slice(t * m, m);
-            q.Slice(n, m).CopyTo(dkt);
+            LaneBlas.Copy(q.Slice(n, m), dkt);
             LaneBlas.Potrs(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), dkt, 1);
             for (int i = 0; i < m; i++)
             {
                 dkt[i] = -dkt[i];
             }
-            q[..n].CopyTo(v);
+            LaneBlas.Copy(q[..n], v);
             LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
         }
 
@@ -354,11 +365,112 @@ internal sealed class LaneLqr
             {
                 LaneBlas.Gemv(n, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), y, accumulate: true);
             }
-            y[..n].CopyTo(lam.Slice(t * n, n));
+            LaneBlas.Copy(y[..n], lam.Slice(t * n, n));
         }
 
         LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
         LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
+    }
+
+    /// <summary>
+    /// Per lane of group g after <see cref="Backward"/> on the same worker: true when the adjoint
+    /// is finite and its outer products with the solution cannot overflow, exactly the test of
+    /// <see cref="SolutionWriter.AdjointUsable"/>, into <paramref name="usable"/> (length 8).
+    /// </summary>
+    public void AdjointUsable(int g, int worker, Span<bool> usable)
+    {
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
+        V tau = MaxAbs(Group(_tau, g, T * N)), lam = MaxAbs(Group(_lambda, g, T * n));
+        V dtau = MaxAbs(s.Tau.AsSpan(0, T * N)), dlam = MaxAbs(s.Lambda.AsSpan(0, T * n));
+        var limit = Vector512.Create(1e300);
+        V ok = Vector512.LessThanOrEqual(dtau * tau, limit) & Vector512.LessThanOrEqual(dlam * tau, limit)
+            & Vector512.LessThanOrEqual(lam * dtau, limit) & Vector512.LessThanOrEqual(dlam, limit)
+            & Vector512.LessThanOrEqual(dtau, limit);
+        for (int j = 0; j < W; j++)
+        {
+            usable[j] = ok.AsUInt64().GetElement(j) != 0;
+        }
+    }
+
+    /// <summary>Per lane, max |x_i| over x, or +Infinity when a value is not finite (as <see cref="SolutionWriter.MaxAbs"/>).</summary>
+    private static V MaxAbs(ReadOnlySpan<V> x)
+    {
+        V m = V.Zero, bad = V.Zero;
+        foreach (V v in x)
+        {
+            m = Vector512.Max(m, Vector512.Abs(v));
+            bad |= LaneBlas.NonFinite(v);
+        }
+        return Vector512.ConditionalSelect(bad, Vector512.Create(double.PositiveInfinity), m);
+    }
+
+    /// <summary>
+    /// Writes the per-stage gradients dL/dC, dL/dc, dL/dF and dL/df (when
+    /// <paramref name="dfOut"/> is given) of the full group g straight from the lanes, after
+    /// <see cref="Backward"/> of the same group on the same worker: the values (and their
+    /// rounding) of <see cref="GradientAssembly.WriteElement"/>, zeros for elements not
+    /// <paramref name="included"/>. Every output has the unshared layout [T or T-1][B][size].
+    /// </summary>
+    public void WriteGradients(int g, int worker, ReadOnlySpan<bool> included, double[] dCOut, double[] dcOut, double[] dFOut,
+        double[]? dfOut)
+    {
+        Scratch s = _scratch[worker];
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, first = g * W;
+        System.Diagnostics.Debug.Assert(first + W <= B, "only full groups are written from the lanes");
+        V keep = V.Zero;
+        for (int j = 0; j < W; j++)
+        {
+            keep = keep.WithElement(j, included[first + j] ? BitConverter.UInt64BitsToDouble(ulong.MaxValue) : 0.0);
+        }
+        ReadOnlySpan<V> tauAll = Group(_tau, g, T * N), lamAll = Group(_lambda, g, T * n);
+        ReadOnlySpan<V> dtauAll = s.Tau, dlamAll = s.Lambda;
+        Span<V> block = s.Q;   // N x N
+        var half = Vector512.Create(0.5);
+        for (int t = 0; t < T; t++)
+        {
+            ReadOnlySpan<V> tau = tauAll.Slice(t * N, N), dtau = dtauAll.Slice(t * N, N);
+            // dL/dC_t = 1/2 (dtau tau' + tau dtau') and dL/dc_t = dtau, each 0 + v as WriteElement.
+            for (int i = 0; i < N; i++)
+            {
+                V a = half * dtau[i], b = half * tau[i];
+                Span<V> row = block.Slice(i * N, N);
+                for (int j = 0; j < N; j++)
+                {
+                    row[j] = V.Zero + (a * tau[j] + b * dtau[j]);
+                }
+            }
+            LanePacking.Scatter(block[..(N * N)], keep, dCOut, (t * B + first) * N * N, N * N);
+            for (int i = 0; i < N; i++)
+            {
+                block[i] = V.Zero + dtau[i];
+            }
+            LanePacking.Scatter(block[..N], keep, dcOut, (t * B + first) * N, N);
+            if (t == T - 1)
+            {
+                break;
+            }
+            // dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t' and dL/df_t = dlambda_{t+1}.
+            ReadOnlySpan<V> lam = lamAll.Slice((t + 1) * n, n), dlam = dlamAll.Slice((t + 1) * n, n);
+            for (int i = 0; i < n; i++)
+            {
+                V a = dlam[i], b = lam[i];
+                Span<V> row = block.Slice(i * N, N);
+                for (int j = 0; j < N; j++)
+                {
+                    row[j] = V.Zero + (a * tau[j] + b * dtau[j]);
+                }
+            }
+            LanePacking.Scatter(block[..(n * N)], keep, dFOut, (t * B + first) * n * N, n * N);
+            if (dfOut is not null)
+            {
+                for (int i = 0; i < n; i++)
+                {
+                    block[i] = V.Zero + dlam[i];
+                }
+                LanePacking.Scatter(block[..n], keep, dfOut, (t * B + first) * n, n);
+            }
+        }
     }
 
     /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
@@ -369,22 +481,22 @@ internal sealed class LaneLqr
         for (int t = 0; t < T; t++)
         {
             Span<V> taut = tau.Slice(t * N, N);
-            kk.Slice(t * m, m).CopyTo(taut.Slice(n, m));
+            LaneBlas.Copy(kk.Slice(t * m, m), taut.Slice(n, m));
             LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
             if (t < T - 1)
             {
                 Span<V> xNext = tau.Slice((t + 1) * N, n);
                 if (withOffset)
                 {
-                    f.Slice(t * n, n).CopyTo(xNext);
+                    LaneBlas.Copy(f.Slice(t * n, n), xNext);
                 }
                 LaneBlas.Gemv(n, N, F.Slice(t * n * N, n * N), N, 1, taut, xNext, accumulate: withOffset);
             }
         }
     }
 
-    /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it.</summary>
-    private void Pack(in LqrData data, int g, Scratch s) =>
+    /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it; false when a value is not finite.</summary>
+    private bool Pack(in LqrData data, int g, Scratch s) =>
         LanePacking.Pack(data, g, _hasOffset, CBuf(g, s), cBuf(g, s), FBuf(g, s), fBuf(g, s), s.X0, s.Lane);
 
     private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);

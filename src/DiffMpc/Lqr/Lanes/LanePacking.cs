@@ -14,6 +14,7 @@ namespace DiffMpc.Lqr.Lanes;
 internal static class LanePacking
 {
     private const int W = LaneBlas.Width;
+    private const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;   // vshuff64x2 selectors of the 8 x 8 transpose
 
     /// <summary>lane[j] = the batch element of lane j of group g: 8g + j, or B - 1 for the padding of the last group.</summary>
     public static void SetLanes(int g, int B, Span<int> lane)
@@ -27,19 +28,23 @@ internal static class LanePacking
     /// <summary>
     /// Packs sym(C) [T][N][N], c [T][N], F [T-1][n][N], f [T-1][n] (when <paramref name="withOffset"/>)
     /// and x_init [n] of group g into lanes; <paramref name="lane"/> receives the group's elements.
+    /// Returns false when a value read is not finite (the input check, done on data already in
+    /// cache for packing instead of in a separate pass over the batch).
     /// </summary>
-    public static void Pack(in LqrData data, int g, bool withOffset, Span<V> C, Span<V> c, Span<V> F, Span<V> f, Span<V> x0,
+    public static bool Pack(in LqrData data, int g, bool withOffset, Span<V> C, Span<V> c, Span<V> F, Span<V> f, Span<V> x0,
         Span<int> lane)
     {
         MpcDimensions d = data.Dims;
         int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
         SetLanes(g, B, lane);
-        Gather(data.XInit, 0, n, n, lane, x0);
+        V check = V.Zero;   // x * 0 summed: stays +-0 while every x is finite, NaN otherwise
+        Gather(data.XInit, 0, n, n, lane, x0, ref check);
+        // One input at a time (8 read streams, not 32), so the hardware prefetchers keep up.
         var half = Vector512.Create(0.5);
         for (int t = 0; t < T; t++)
         {
             Span<V> Ct = C.Slice(t * N * N, N * N);
-            Gather(data.C, t, lane, Ct);
+            Gather(data.C, t, lane, Ct, ref check);
             for (int i = 0; i < N; i++)
             {
                 for (int j = 0; j < i; j++)
@@ -49,20 +54,27 @@ internal static class LanePacking
                     Ct[j * N + i] = sij;
                 }
             }
-            Gather(data.c, t, lane, c.Slice(t * N, N));
-            if (t < S)
-            {
-                Gather(data.F, t, lane, F.Slice(t * n * N, n * N));
-                if (withOffset)
-                {
-                    Gather(data.f, t, lane, f.Slice(t * n, n));
-                }
-            }
         }
+        for (int t = 0; t < T; t++)
+        {
+            Gather(data.c, t, lane, c.Slice(t * N, N), ref check);
+        }
+        for (int t = 0; t < S; t++)
+        {
+            Gather(data.F, t, lane, F.Slice(t * n * N, n * N), ref check);
+        }
+        for (int t = 0; t < S && withOffset; t++)
+        {
+            Gather(data.f, t, lane, f.Slice(t * n, n), ref check);
+        }
+        return Vector512.EqualsAll(check - check, V.Zero);
     }
 
-    /// <summary>dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e.</summary>
-    public static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst)
+    /// <summary>
+    /// dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e; adds x * 0 of
+    /// every value x read to <paramref name="check"/> (NaN once a value is not finite).
+    /// </summary>
+    public static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst, ref V check)
     {
         ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
         ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
@@ -72,22 +84,103 @@ internal static class LanePacking
         ref double r5 = ref MemoryMarshal.GetReference(view.At(t, lane[5]));
         ref double r6 = ref MemoryMarshal.GetReference(view.At(t, lane[6]));
         ref double r7 = ref MemoryMarshal.GetReference(view.At(t, lane[7]));
-        int e = 0;
-        if (Avx512F.IsSupported)
+        int e = 0, len = dst.Length;
+        if (Avx512F.IsSupported && len >= W)
         {
             ref V d = ref MemoryMarshal.GetReference(dst);
-            for (; e + W <= dst.Length; e += W)
+            V acc = V.Zero;
+            while (true)
             {
-                Transpose8x8(Vector512.LoadUnsafe(ref r0, (nuint)e), Vector512.LoadUnsafe(ref r1, (nuint)e),
-                    Vector512.LoadUnsafe(ref r2, (nuint)e), Vector512.LoadUnsafe(ref r3, (nuint)e),
-                    Vector512.LoadUnsafe(ref r4, (nuint)e), Vector512.LoadUnsafe(ref r5, (nuint)e),
-                    Vector512.LoadUnsafe(ref r6, (nuint)e), Vector512.LoadUnsafe(ref r7, (nuint)e), ref Unsafe.Add(ref d, e));
+                V x0 = Vector512.LoadUnsafe(ref r0, (nuint)e), x1 = Vector512.LoadUnsafe(ref r1, (nuint)e);
+                V x2 = Vector512.LoadUnsafe(ref r2, (nuint)e), x3 = Vector512.LoadUnsafe(ref r3, (nuint)e);
+                V x4 = Vector512.LoadUnsafe(ref r4, (nuint)e), x5 = Vector512.LoadUnsafe(ref r5, (nuint)e);
+                V x6 = Vector512.LoadUnsafe(ref r6, (nuint)e), x7 = Vector512.LoadUnsafe(ref r7, (nuint)e);
+                // A tree of x * 0 terms with one add into the running check (short dependency chain).
+                acc += (Vector512.FusedMultiplyAdd(x0, V.Zero, x1 * V.Zero) + Vector512.FusedMultiplyAdd(x2, V.Zero, x3 * V.Zero))
+                    + (Vector512.FusedMultiplyAdd(x4, V.Zero, x5 * V.Zero) + Vector512.FusedMultiplyAdd(x6, V.Zero, x7 * V.Zero));
+                Transpose8x8(x0, x1, x2, x3, x4, x5, x6, x7, ref Unsafe.Add(ref d, e));
+                if (e + W == len)
+                {
+                    break;
+                }
+                // A ragged end is done as the last full block, overlapping the previous one.
+                e = Math.Min(e + W, len - W);
+            }
+            check += acc;
+            return;
+        }
+        for (; e < len; e++)
+        {
+            V x = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
+                Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
+            check = Vector512.FusedMultiplyAdd(x, V.Zero, check);
+            dst[e] = x;
+        }
+    }
+
+    /// <summary>
+    /// The inverse of a gather for a full group: element (lane) j's row dst[offset_j .. offset_j +
+    /// src.Length) = lane j of src[0..src.Length), with offset_j = <paramref name="first"/> +
+    /// j * <paramref name="stride"/>; entries of lanes not set in <paramref name="keep"/> are
+    /// written as zeros.
+    /// </summary>
+    public static void Scatter(ReadOnlySpan<V> src, V keep, double[] dst, int first, int stride)
+    {
+        int len = src.Length;
+        ref double d0 = ref dst[first];
+        ref double d1 = ref Unsafe.Add(ref d0, stride);
+        ref double d2 = ref Unsafe.Add(ref d0, 2 * stride);
+        ref double d3 = ref Unsafe.Add(ref d0, 3 * stride);
+        ref double d4 = ref Unsafe.Add(ref d0, 4 * stride);
+        ref double d5 = ref Unsafe.Add(ref d0, 5 * stride);
+        ref double d6 = ref Unsafe.Add(ref d0, 6 * stride);
+        ref double d7 = ref Unsafe.Add(ref d0, 7 * stride);
+        _ = dst[first + 7 * stride + len - 1];   // bounds of the last row
+        ref V s = ref MemoryMarshal.GetReference(src);
+        int e = 0;
+        if (Avx512F.IsSupported && len >= W)
+        {
+            while (true)
+            {
+                // Transpose8x8 with the rows stored straight from registers.
+                V r0 = keep & Unsafe.Add(ref s, e), r1 = keep & Unsafe.Add(ref s, e + 1);
+                V r2 = keep & Unsafe.Add(ref s, e + 2), r3 = keep & Unsafe.Add(ref s, e + 3);
+                V r4 = keep & Unsafe.Add(ref s, e + 4), r5 = keep & Unsafe.Add(ref s, e + 5);
+                V r6 = keep & Unsafe.Add(ref s, e + 6), r7 = keep & Unsafe.Add(ref s, e + 7);
+                V t0 = Avx512F.UnpackLow(r0, r1), t1 = Avx512F.UnpackHigh(r0, r1);
+                V t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
+                V t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
+                V t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
+                V u0 = Avx512F.Shuffle4x128(t0, t2, Even), u1 = Avx512F.Shuffle4x128(t0, t2, Odd);
+                V u2 = Avx512F.Shuffle4x128(t4, t6, Even), u3 = Avx512F.Shuffle4x128(t4, t6, Odd);
+                V w0 = Avx512F.Shuffle4x128(t1, t3, Even), w1 = Avx512F.Shuffle4x128(t1, t3, Odd);
+                V w2 = Avx512F.Shuffle4x128(t5, t7, Even), w3 = Avx512F.Shuffle4x128(t5, t7, Odd);
+                Avx512F.Shuffle4x128(u0, u2, Even).StoreUnsafe(ref d0, (nuint)e);
+                Avx512F.Shuffle4x128(u0, u2, Odd).StoreUnsafe(ref d4, (nuint)e);
+                Avx512F.Shuffle4x128(u1, u3, Even).StoreUnsafe(ref d2, (nuint)e);
+                Avx512F.Shuffle4x128(u1, u3, Odd).StoreUnsafe(ref d6, (nuint)e);
+                Avx512F.Shuffle4x128(w0, w2, Even).StoreUnsafe(ref d1, (nuint)e);
+                Avx512F.Shuffle4x128(w0, w2, Odd).StoreUnsafe(ref d5, (nuint)e);
+                Avx512F.Shuffle4x128(w1, w3, Even).StoreUnsafe(ref d3, (nuint)e);
+                Avx512F.Shuffle4x128(w1, w3, Odd).StoreUnsafe(ref d7, (nuint)e);
+                if (e + W == len)
+                {
+                    return;
+                }
+                e = Math.Min(e + W, len - W);   // a ragged end overlaps the previous block
             }
         }
-        for (; e < dst.Length; e++)
+        for (; e < len; e++)
         {
-            dst[e] = Vector512.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e),
-                Unsafe.Add(ref r4, e), Unsafe.Add(ref r5, e), Unsafe.Add(ref r6, e), Unsafe.Add(ref r7, e));
+            V x = keep & Unsafe.Add(ref s, e);
+            Unsafe.Add(ref d0, e) = x.GetElement(0);
+            Unsafe.Add(ref d1, e) = x.GetElement(1);
+            Unsafe.Add(ref d2, e) = x.GetElement(2);
+            Unsafe.Add(ref d3, e) = x.GetElement(3);
+            Unsafe.Add(ref d4, e) = x.GetElement(4);
+            Unsafe.Add(ref d5, e) = x.GetElement(5);
+            Unsafe.Add(ref d6, e) = x.GetElement(6);
+            Unsafe.Add(ref d7, e) = x.GetElement(7);
         }
     }
 
@@ -102,7 +195,6 @@ internal static class LanePacking
         V t2 = Avx512F.UnpackLow(r2, r3), t3 = Avx512F.UnpackHigh(r2, r3);
         V t4 = Avx512F.UnpackLow(r4, r5), t5 = Avx512F.UnpackHigh(r4, r5);
         V t6 = Avx512F.UnpackLow(r6, r7), t7 = Avx512F.UnpackHigh(r6, r7);
-        const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;
         V u0 = Avx512F.Shuffle4x128(t0, t2, Even), u1 = Avx512F.Shuffle4x128(t0, t2, Odd);
         V u2 = Avx512F.Shuffle4x128(t4, t6, Even), u3 = Avx512F.Shuffle4x128(t4, t6, Odd);
         V w0 = Avx512F.Shuffle4x128(t1, t3, Even), w1 = Avx512F.Shuffle4x128(t1, t3, Odd);
@@ -117,14 +209,23 @@ internal static class LanePacking
         Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
     }
 
-    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V})"/> for a plain [B][size] array (offset + b * size).</summary>
+    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V}, ref V)"/> for a plain [B][size] array (offset + b * size).</summary>
     public static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
+    {
+        V check = V.Zero;
+        Gather(a, offset, size, count, lane, dst, ref check);
+    }
+
+    /// <summary>As <see cref="Gather(double[], int, int, int, ReadOnlySpan{int}, Span{V})"/>, adding x * 0 of every value to <paramref name="check"/>.</summary>
+    public static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst, ref V check)
     {
         for (int e = 0; e < count; e++)
         {
-            dst[e] = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
+            V x = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
                 a[offset + lane[3] * size + e], a[offset + lane[4] * size + e], a[offset + lane[5] * size + e],
                 a[offset + lane[6] * size + e], a[offset + lane[7] * size + e]);
+            check = Vector512.FusedMultiplyAdd(x, V.Zero, check);
+            dst[e] = x;
         }
     }
 

@@ -1,0 +1,119 @@
+using DiffMpc.Lqr;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+using DiffMpc.Tests.Support;
+using Xunit;
+
+namespace DiffMpc.Tests.Lqr;
+
+/// <summary>
+/// Batches large enough for full SIMD lane groups (8 elements) take paths that small batches do
+/// not: gradients written straight from the lanes, and the input check done while packing each
+/// group. Each element's result must still be exactly that of the element solved alone.
+/// </summary>
+public sealed class LaneBatchTests
+{
+    [Theory]
+    [InlineData(17, 5, 3, 6, true)]
+    [InlineData(16, 2, 1, 4, false)]
+    [InlineData(24, 9, 4, 3, true)]
+    public void EveryElementOfALargeBatch_EqualsTheElementSolvedAlone_Bitwise(int B, int n, int m, int T, bool withOffset)
+    {
+        var dims = new MpcDimensions(T, B, n, m);
+        LqrCase k = RandomLqr.Create(7, dims, f: withOffset ? Layout.PerStage : null);
+        var rng = new Random(3);
+        double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * m);
+        var solver = new LqrSolver(dims);
+        MpcSolution sol = solver.Solve(k.Problem);
+        MpcGradients g = solver.Backward(wx, wu);
+        int N = n + m;
+
+        for (int b = 0; b < B; b++)
+        {
+            var one = new MpcDimensions(T, 1, n, m);
+            LqrProblem single = new(one, Slice(k.XInit, b, B, n, 1), Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N),
+                Elem(k.F.Data, T - 1, b, B, n * N), withOffset ? Elem(k.f!.Data, T - 1, b, B, n) : null);
+            var s1 = new LqrSolver(one);
+            MpcSolution o = s1.Solve(single);
+            MpcGradients og = s1.Backward(Slice(wx, b, B, n, T), Slice(wu, b, B, m, T));
+            Bitwise.Equal(o.X, Slice(sol.X, b, B, n, T), $"x of element {b}");
+            Bitwise.Equal(o.U, Slice(sol.U, b, B, m, T), $"u of element {b}");
+            Bitwise.Equal(o.Costates, Slice(sol.Costates, b, B, n, T), $"costates of element {b}");
+            Bitwise.Equal([o.Cost[0]], [sol.Cost[b]], $"cost of element {b}");
+            Bitwise.Equal(og.CostQuadratic, Slice(g.CostQuadratic, b, B, N * N, T), $"dL/dC of element {b}");
+            Bitwise.Equal(og.CostLinear, Slice(g.CostLinear, b, B, N, T), $"dL/dc of element {b}");
+            Bitwise.Equal(og.Dynamics, Slice(g.Dynamics, b, B, n * N, T - 1), $"dL/dF of element {b}");
+            if (withOffset)
+            {
+                Bitwise.Equal(og.DynamicsOffset!, Slice(g.DynamicsOffset!, b, B, n, T - 1), $"dL/df of element {b}");
+            }
+            Bitwise.Equal(og.XInit, Slice(g.XInit, b, B, n, 1), $"dL/dx_init of element {b}");
+        }
+    }
+
+    [Fact]
+    public void ElementWithoutSolution_GetsZeroGradients_InAFullLaneGroup()
+    {
+        var dims = new MpcDimensions(5, 16, 4, 2);
+        LqrCase k = RandomLqr.Create(11, dims);
+        int N = 6, bad = 10;
+        // An indefinite Q_uu for element 10 at the last stage: NotPositiveDefinite, no gradient.
+        double[] C = k.C.Data;
+        for (int i = 4; i < N; i++)
+        {
+            C[((4 * 16) + bad) * N * N + i * N + i] = -50;
+        }
+        var solver = new LqrSolver(dims);
+        MpcSolution sol = solver.Solve(k.Problem);
+        Assert.Equal(SolveStatus.NotPositiveDefinite, sol.Status[bad]);
+        Assert.Equal(15, sol.Status.Count(s => s == SolveStatus.Converged));
+        MpcGradients g = solver.Backward(Enumerable.Repeat(1.0, 5 * 16 * 4).ToArray(), null);
+        Assert.False(g.Differentiated[bad]);
+        Assert.All(Slice(g.CostQuadratic, bad, 16, N * N, 5), v => Assert.Equal(0.0, v));
+        Assert.All(Slice(g.Dynamics, bad, 16, 4 * N, 4), v => Assert.Equal(0.0, v));
+        Assert.Contains(Slice(g.CostQuadratic, bad + 1, 16, N * N, 5), v => v != 0);
+    }
+
+    [Fact]
+    public void NonFiniteValue_InALaterLaneGroup_IsRejected_AndLeavesNoSolution()
+    {
+        var dims = new MpcDimensions(6, 24, 3, 2);
+        LqrCase k = RandomLqr.Create(5, dims);
+        var solver = new LqrSolver(dims);
+        Assert.True(solver.Solve(k.Problem).AllConverged);
+        int at = ((3 * 24) + 21) * 25 + 7;   // stage 3, element 21 (third group)
+        k.C.Data[at] = double.PositiveInfinity;
+
+        var ex = Assert.ThrowsAny<ArgumentException>(() => solver.Solve(k.Problem));
+        Assert.Equal("C", ex.ParamName);
+        Assert.Contains(at.ToString(System.Globalization.CultureInfo.InvariantCulture), ex.Message, StringComparison.Ordinal);
+        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+
+        k.C.Data[at] = 0.25;
+        Assert.True(solver.Solve(k.Problem).AllConverged);
+        Assert.NotNull(solver.Backward(null, null));
+    }
+
+    private static double[] Fill(Random rng, int length)
+    {
+        var a = new double[length];
+        for (int i = 0; i < length; i++)
+        {
+            a[i] = rng.NextDouble() * 2 - 1;
+        }
+        return a;
+    }
+
+    /// <summary>Element b's entries of a [stages][B][size] array, as a [stages][1][size] array.</summary>
+    private static double[] Slice(double[] a, int b, int B, int size, int stages)
+    {
+        var r = new double[stages * size];
+        for (int t = 0; t < stages; t++)
+        {
+            Array.Copy(a, (t * B + b) * size, r, t * size, size);
+        }
+        return r;
+    }
+
+    private static StageArray Elem(double[] a, int stages, int b, int B, int size) => StageArray.PerStage(Slice(a, b, B, size, stages));
+}
