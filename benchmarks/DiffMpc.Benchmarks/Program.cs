@@ -1,4 +1,5 @@
-// Entry point. `quick ...` runs the quick mode (see Quick/QuickRunner.cs); `baseline-check` verifies
+// Entry point. `quick ...` runs the quick mode (see Quick/QuickRunner.cs); `kernels ...` the single-core
+// Riccati efficiency (Quick/KernelRunner.cs); `baseline-check` verifies
 // that the MathNet baseline matches the library; anything else goes to BenchmarkDotNet.
 using BenchmarkDotNet.Running;
 using DiffMpc.Benchmarks.Baseline;
@@ -8,6 +9,11 @@ using DiffMpc.Benchmarks.Quick;
 if (args.Length > 0 && args[0] == "quick")
 {
     return QuickRunner.Run(args[1..]);
+}
+
+if (args.Length > 0 && args[0] == "kernels")
+{
+    return KernelRunner.Run(args[1..]);
 }
 
 if (args.Length > 0 && args[0] == "baseline-check")

@@ -40,6 +40,20 @@ internal static class FlopModel
             + 2 * N * N;
     }
 
+    /// <summary>
+    /// Flops of the Riccati recursion alone (the first five lines of the forward: Q, q, the
+    /// Cholesky factorisation, the gains and V, v) per stage and batch element.
+    /// </summary>
+    public static double RiccatiPerStage(int n, int m)
+    {
+        double N = n + m, nn = n, mm = m;
+        return 2 * nn * nn * N + 2 * nn * N * N
+            + 2 * nn * nn + 2 * nn * N
+            + mm * mm * mm / 3
+            + 2 * mm * mm * nn + 2 * mm * mm
+            + 2 * nn * nn * mm + 2 * nn * mm;
+    }
+
     /// <summary>Backward (gradient) flops per stage and batch element.</summary>
     public static double BackwardPerStage(int n, int m)
     {

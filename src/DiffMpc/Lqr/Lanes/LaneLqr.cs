@@ -117,73 +117,10 @@ internal sealed class LaneLqr
         {
             return false;
         }
+        V bad = Factor(mu, g, s);
         Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
-        Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
-        Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
+        Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m);
         var muV = Vector512.Create(mu);
-        V bad = V.Zero;
-
-        // Factor: backward Riccati recursion.
-        for (int t = T - 1; t >= 0; t--)
-        {
-            LaneBlas.Copy(c.Slice(t * N, N), q);
-            if (t < T - 1)
-            {
-                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
-                LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
-                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
-                    init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
-                LaneBlas.Copy(v, h);
-                if (_hasOffset)
-                {
-                    LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
-                }
-                LaneBlas.Gemv(N, n, Ft, 1, N, h, q, accumulate: true);                       // q += F' h
-            }
-            else
-            {
-                LaneBlas.Copy(C.Slice(t * N * N, N * N), Q);
-            }
-            for (int i = 0; i < m; i++)
-            {
-                Q[(n + i) * N + n + i] += muV;
-            }
-            Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m);
-            bad |= LaneBlas.Potrf(m, Q[(n * N + n)..], N, Lt, dinv);
-
-            // K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u.
-            Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
-            for (int i = 0; i < m; i++)
-            {
-                ReadOnlySpan<V> Qux = Q.Slice((n + i) * N, n);
-                Span<V> Ki = Kt.Slice(i * n, n);
-                for (int j = 0; j < n; j++)
-                {
-                    Ki[j] = -Qux[j];
-                }
-                kt[i] = -q[n + i];
-            }
-            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
-            LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
-
-            // V = Q_xx + Q_xu K, v = q_x + Q_xu k, with Q_xu = Q_ux' read from the lower
-            // triangle (Q_xu[i][j] = Q[n + j][i]). V is symmetric: its lower triangle is
-            // computed and mirrored.
-            for (int i = 0; i < n; i++)
-            {
-                LaneBlas.Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
-            }
-            LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < i; j++)
-                {
-                    V_[j * n + i] = V_[i * n + j];
-                }
-            }
-            LaneBlas.Copy(q[..n], v);
-            LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
-        }
 
         // Rollout, then costates, cost and KKT residual (backward in time).
         Span<V> tau = s.Tau, lam = s.Lambda, y = s.Y;
@@ -260,6 +197,92 @@ internal sealed class LaneLqr
         }
         return true;
     }
+
+    /// <summary>
+    /// The phase Factor of group g (data packed in the worker's buffers): the backward Riccati
+    /// recursion, leaving K_t, k_t and the Cholesky factors of Q_uu in the group's slots. Returns
+    /// the lanes whose Q_uu was not positive definite at some stage (all bits set).
+    /// </summary>
+    private V Factor(double mu, int g, Scratch s)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<V> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
+        Span<V> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
+        var muV = Vector512.Create(mu);
+        V bad = V.Zero;
+
+        for (int t = T - 1; t >= 0; t--)
+        {
+            LaneBlas.Copy(c.Slice(t * N, N), q);
+            if (t < T - 1)
+            {
+                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
+                LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
+                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
+                    init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
+                LaneBlas.Copy(v, h);
+                if (_hasOffset)
+                {
+                    LaneBlas.Gemv(n, n, V_, n, 1, f.Slice(t * n, n), h, accumulate: true);   // h = V f + v
+                }
+                LaneBlas.Gemv(N, n, Ft, 1, N, h, q, accumulate: true);                       // q += F' h
+            }
+            else
+            {
+                LaneBlas.Copy(C.Slice(t * N * N, N * N), Q);
+            }
+            for (int i = 0; i < m; i++)
+            {
+                Q[(n + i) * N + n + i] += muV;
+            }
+            Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m);
+            bad |= LaneBlas.Potrf(m, Q[(n * N + n)..], N, Lt, dinv);
+
+            // K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u.
+            Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
+            for (int i = 0; i < m; i++)
+            {
+                ReadOnlySpan<V> Qux = Q.Slice((n + i) * N, n);
+                Span<V> Ki = Kt.Slice(i * n, n);
+                for (int j = 0; j < n; j++)
+                {
+                    Ki[j] = -Qux[j];
+                }
+                kt[i] = -q[n + i];
+            }
+            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
+            LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
+
+            // V = Q_xx + Q_xu K, v = q_x + Q_xu k, with Q_xu = Q_ux' read from the lower
+            // triangle (Q_xu[i][j] = Q[n + j][i]). V is symmetric: its lower triangle is
+            // computed and mirrored.
+            for (int i = 0; i < n; i++)
+            {
+                LaneBlas.Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
+            }
+            LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
+            for (int i = 0; i < n; i++)
+            {
+                for (int j = 0; j < i; j++)
+                {
+                    V_[j * n + i] = V_[i * n + j];
+                }
+            }
+            LaneBlas.Copy(q[..n], v);
+            LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
+        }
+        return bad;
+    }
+
+    /// <summary>
+    /// Benchmark hook: packs group g's data on worker 0 (call <see cref="Prepare"/> first) so
+    /// <see cref="FactorPacked"/> can time the Riccati recursion alone.
+    /// </summary>
+    internal bool PackForKernelTiming(in LqrData data, int g) => Pack(data, g, _scratch[0]);
+
+    /// <summary>Benchmark hook: the phase Factor of group g on worker 0's packed data.</summary>
+    internal V FactorPacked(double mu, int g) => Factor(mu, g, _scratch[0]);
 
     /// <summary>
     /// scale = max(scale, max over controls i of sum_j |sym(C)_ij tau_j| + |c_i| + |mu u_i| +

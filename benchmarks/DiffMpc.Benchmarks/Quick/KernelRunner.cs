@@ -1,0 +1,183 @@
+// `kernels`: single-core efficiency of the Riccati recursion against the machine's measured
+// floating-point peak. The peak is measured here (16 independent FMA chains per vector width), so
+// the percentage does not rest on a datasheet figure.
+using System.Diagnostics;
+using System.Runtime.Intrinsics;
+using DiffMpc.Benchmarks.Problems;
+using DiffMpc.Lqr;
+using DiffMpc.Lqr.Lanes;
+using DiffMpc.Problems;
+
+namespace DiffMpc.Benchmarks.Quick;
+
+/// <summary>
+/// The kernels mode: <c>kernels [--batch B] [--horizon T] [--m M] [N ...]</c> (defaults B = 64,
+/// T = 20, m = 4, n = 8 10 12 16). For each n it packs the batch of a random lqr problem into SIMD
+/// lanes and times the Riccati recursion alone (<c>LaneLqr</c>'s phase Factor) on one core,
+/// group after group as a solve runs them (packing excluded from the time), and reports GFLOP/s
+/// by <see cref="FlopModel.RiccatiPerStage"/> and the share of the measured single-core peak of
+/// the vector width the lane kernels use (Vector512). Each shape warms up for 1 s first, then the
+/// median of 41 rounds is reported.
+/// </summary>
+internal static class KernelRunner
+{
+    private const int Rounds = 41;
+
+    public static int Run(string[] args)
+    {
+        int B = 64, T = 20, m = 4;
+        var ns = new List<int>();
+        for (int i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--batch" when i + 1 < args.Length:
+                    B = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "--horizon" when i + 1 < args.Length:
+                    T = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "--m" when i + 1 < args.Length:
+                    m = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                default:
+                    if (!int.TryParse(args[i], System.Globalization.CultureInfo.InvariantCulture, out int n) || n < 1)
+                    {
+                        Console.Error.WriteLine("usage: kernels [--batch B] [--horizon T] [--m M] [N ...]");
+                        return 2;
+                    }
+                    ns.Add(n);
+                    break;
+            }
+        }
+        if (ns.Count == 0)
+        {
+            ns.AddRange([8, 10, 12, 16]);
+        }
+
+        Console.WriteLine("DiffMpc kernels: Riccati recursion on one core vs the measured single-core peak");
+        Console.WriteLine(MachineInfo.Describe());
+        double peak512 = Vector512.IsHardwareAccelerated ? PeakGflops512() : double.NaN;
+        double peak256 = PeakGflops256();
+        Console.WriteLine($"measured peak, one core: Vector512 FMA {peak512:F1} GFLOP/s, Vector256 FMA {peak256:F1} GFLOP/s");
+        Console.WriteLine();
+        Console.WriteLine($"{"shape",-24} {"riccati_ms",11} {"us/prob-stage",14} {"GFLOP/s",8} {"% peak",7}");
+        foreach (int n in ns)
+        {
+            var dims = new MpcDimensions(T, B, n, m);
+            if (!LaneLqr.Supports(dims))
+            {
+                Console.WriteLine($"n{n}_m{m}_T{T}_B{B}".PadRight(24) + " lane kernels not used for this shape/build");
+                continue;
+            }
+            double ms = RiccatiMs(dims);
+            double gflops = FlopModel.RiccatiPerStage(n, m) * T * B / (ms * 1e-3) / 1e9;
+            Console.WriteLine($"{$"n{n}_m{m}_T{T}_B{B}",-24} {ms,11:F4} {ms * 1e3 / (T * B),14:F3} {gflops,8:F2} {100 * gflops / peak512,6:F1}%");
+        }
+        return 0;
+    }
+
+    /// <summary>Median over rounds of the time of Factor over every group (each packed just before, untimed).</summary>
+    private static double RiccatiMs(MpcDimensions dims)
+    {
+        LqrProblem problem = LqrProblemGenerator.Build(dims);
+        LqrData data = LqrData.From(problem, 0);
+        var ws = new LqrWorkspace(dims, 1);
+        var lanes = new LaneLqr(dims, ws, 1);
+        lanes.Prepare(data);
+        var samples = new List<double>();
+        Vector512<double> sink = Vector512<double>.Zero;
+        long warmUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency;   // 1 s warm-up: the tiered JIT's final code
+        for (int round = -1; round < Rounds; round++)
+        {
+            if (round == -1 && Stopwatch.GetTimestamp() < warmUntil)
+            {
+                round = -2;
+            }
+            long ticks = 0;
+            for (int g = 0; g < lanes.Groups; g++)
+            {
+                if (!lanes.PackForKernelTiming(data, g))
+                {
+                    throw new InvalidOperationException("generated data not finite");
+                }
+                long t0 = Stopwatch.GetTimestamp();
+                sink |= lanes.FactorPacked(0, g);
+                ticks += Stopwatch.GetTimestamp() - t0;
+            }
+            if (round >= 0)
+            {
+                samples.Add(ticks * 1e3 / Stopwatch.Frequency);
+            }
+        }
+        if (sink != Vector512<double>.Zero)
+        {
+            throw new InvalidOperationException("a generated Q_uu was not positive definite");
+        }
+        samples.Sort();
+        return samples[samples.Count / 2];
+    }
+
+    /// <summary>Best of 5 timings of <see cref="FmaChains512"/>: 16 chains x 8 lanes x 2 flops per iteration.</summary>
+    private static double PeakGflops512() => Peak(iterations => FmaChains512(iterations).ToScalar(), 2.0 * 8 * 16);
+
+    /// <summary>As <see cref="PeakGflops512"/> with Vector256 (4 lanes).</summary>
+    private static double PeakGflops256() => Peak(iterations => FmaChains256(iterations).ToScalar(), 2.0 * 4 * 16);
+
+    private static double Peak(Func<int, double> loop, double flopsPerIteration)
+    {
+        const int Iterations = 20_000_000;
+        double best = 0, sink = 0;
+        for (int rep = 0; rep < 6; rep++)
+        {
+            long t0 = Stopwatch.GetTimestamp();
+            sink += loop(Iterations);
+            double s = Stopwatch.GetElapsedTime(t0).TotalSeconds;
+            best = Math.Max(best, flopsPerIteration * Iterations / s / 1e9);
+        }
+        return double.IsNaN(sink) ? double.NaN : best;
+    }
+
+    /// <summary>16 independent FMA chains (more than latency x throughput), no calls inside, so the accumulators stay in registers.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization
+        | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Vector512<double> FmaChains512(int iterations)
+    {
+        Vector512<double> a0 = Vector512.Create(1.0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        Vector512<double> a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+        Vector512<double> x = Vector512.Create(0.999999), y = Vector512.Create(1e-7);
+        for (int i = 0; i < iterations; i++)
+        {
+            a0 = Vector512.FusedMultiplyAdd(a0, x, y); a1 = Vector512.FusedMultiplyAdd(a1, x, y);
+            a2 = Vector512.FusedMultiplyAdd(a2, x, y); a3 = Vector512.FusedMultiplyAdd(a3, x, y);
+            a4 = Vector512.FusedMultiplyAdd(a4, x, y); a5 = Vector512.FusedMultiplyAdd(a5, x, y);
+            a6 = Vector512.FusedMultiplyAdd(a6, x, y); a7 = Vector512.FusedMultiplyAdd(a7, x, y);
+            a8 = Vector512.FusedMultiplyAdd(a8, x, y); a9 = Vector512.FusedMultiplyAdd(a9, x, y);
+            a10 = Vector512.FusedMultiplyAdd(a10, x, y); a11 = Vector512.FusedMultiplyAdd(a11, x, y);
+            a12 = Vector512.FusedMultiplyAdd(a12, x, y); a13 = Vector512.FusedMultiplyAdd(a13, x, y);
+            a14 = Vector512.FusedMultiplyAdd(a14, x, y); a15 = Vector512.FusedMultiplyAdd(a15, x, y);
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization
+        | System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static Vector256<double> FmaChains256(int iterations)
+    {
+        Vector256<double> a0 = Vector256.Create(1.0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+        Vector256<double> a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
+        Vector256<double> x = Vector256.Create(0.999999), y = Vector256.Create(1e-7);
+        for (int i = 0; i < iterations; i++)
+        {
+            a0 = Vector256.FusedMultiplyAdd(a0, x, y); a1 = Vector256.FusedMultiplyAdd(a1, x, y);
+            a2 = Vector256.FusedMultiplyAdd(a2, x, y); a3 = Vector256.FusedMultiplyAdd(a3, x, y);
+            a4 = Vector256.FusedMultiplyAdd(a4, x, y); a5 = Vector256.FusedMultiplyAdd(a5, x, y);
+            a6 = Vector256.FusedMultiplyAdd(a6, x, y); a7 = Vector256.FusedMultiplyAdd(a7, x, y);
+            a8 = Vector256.FusedMultiplyAdd(a8, x, y); a9 = Vector256.FusedMultiplyAdd(a9, x, y);
+            a10 = Vector256.FusedMultiplyAdd(a10, x, y); a11 = Vector256.FusedMultiplyAdd(a11, x, y);
+            a12 = Vector256.FusedMultiplyAdd(a12, x, y); a13 = Vector256.FusedMultiplyAdd(a13, x, y);
+            a14 = Vector256.FusedMultiplyAdd(a14, x, y); a15 = Vector256.FusedMultiplyAdd(a15, x, y);
+        }
+        return ((a0 + a1) + (a2 + a3)) + ((a4 + a5) + (a6 + a7)) + ((a8 + a9) + (a10 + a11)) + ((a12 + a13) + (a14 + a15));
+    }
+}
