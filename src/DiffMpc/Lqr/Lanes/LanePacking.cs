@@ -5,6 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using DiffMpc.LinearAlgebra;
 using DiffMpc.Problems;
 using V = System.Runtime.Intrinsics.Vector512<double>;
 
@@ -44,7 +45,7 @@ internal static class LanePacking
         for (int t = 0; t < T; t++)
         {
             Span<V> Ct = C.Slice(t * N * N, N * N);
-            Gather(data.C, t, lane, Ct, ref check);
+            Gather(data.C, t, lane, Ct, ref check, prefetchNext: t + 1 < T);
             for (int i = 0; i < N; i++)
             {
                 for (int j = 0; j < i; j++)
@@ -57,15 +58,15 @@ internal static class LanePacking
         }
         for (int t = 0; t < T; t++)
         {
-            Gather(data.c, t, lane, c.Slice(t * N, N), ref check);
+            Gather(data.c, t, lane, c.Slice(t * N, N), ref check, prefetchNext: t + 1 < T);
         }
         for (int t = 0; t < S; t++)
         {
-            Gather(data.F, t, lane, F.Slice(t * n * N, n * N), ref check);
+            Gather(data.F, t, lane, F.Slice(t * n * N, n * N), ref check, prefetchNext: t + 1 < S);
         }
         for (int t = 0; t < S && withOffset; t++)
         {
-            Gather(data.f, t, lane, f.Slice(t * n, n), ref check);
+            Gather(data.f, t, lane, f.Slice(t * n, n), ref check, prefetchNext: t + 1 < S);
         }
         return Vector512.EqualsAll(check - check, V.Zero);
     }
@@ -74,8 +75,12 @@ internal static class LanePacking
     /// dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e; adds x * 0 of
     /// every value x read to <paramref name="check"/> (NaN once a value is not finite).
     /// </summary>
-    public static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst, ref V check)
+    public static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst, ref V check, bool prefetchNext = false)
     {
+        // The same rows one stage later are TimeStride doubles further: hint them into cache while
+        // this stage is transposed (one stage of a group is a contiguous run of 8 rows when the
+        // batch is unshared; the jump to the next stage is what the hardware cannot predict).
+        nint next = prefetchNext ? (nint)view.TimeStride * sizeof(double) : 0;
         ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
         ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
         ref double r2 = ref MemoryMarshal.GetReference(view.At(t, lane[2]));
@@ -91,6 +96,18 @@ internal static class LanePacking
             V acc = V.Zero;
             while (true)
             {
+                if (next != 0)
+                {
+                    nint at = next + e * sizeof(double);
+                    Prefetch.Line(ref r0, at);
+                    Prefetch.Line(ref r1, at);
+                    Prefetch.Line(ref r2, at);
+                    Prefetch.Line(ref r3, at);
+                    Prefetch.Line(ref r4, at);
+                    Prefetch.Line(ref r5, at);
+                    Prefetch.Line(ref r6, at);
+                    Prefetch.Line(ref r7, at);
+                }
                 V x0 = Vector512.LoadUnsafe(ref r0, (nuint)e), x1 = Vector512.LoadUnsafe(ref r1, (nuint)e);
                 V x2 = Vector512.LoadUnsafe(ref r2, (nuint)e), x3 = Vector512.LoadUnsafe(ref r3, (nuint)e);
                 V x4 = Vector512.LoadUnsafe(ref r4, (nuint)e), x5 = Vector512.LoadUnsafe(ref r5, (nuint)e);
@@ -209,7 +226,7 @@ internal static class LanePacking
         Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
     }
 
-    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V}, ref V)"/> for a plain [B][size] array (offset + b * size).</summary>
+    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V}, ref V, bool)"/> for a plain [B][size] array (offset + b * size).</summary>
     public static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
     {
         V check = V.Zero;
