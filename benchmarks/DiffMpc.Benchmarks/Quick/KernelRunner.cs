@@ -16,7 +16,8 @@ namespace DiffMpc.Benchmarks.Quick;
 /// lanes and times the Riccati recursion alone (<c>LaneLqr</c>'s phase Factor) on one core,
 /// group after group as a solve runs them (packing excluded from the time), and reports GFLOP/s
 /// by <see cref="FlopModel.RiccatiPerStage"/> and the share of the measured single-core peak of
-/// the vector width the lane kernels use (Vector512). Each shape warms up for 1 s first, then the
+/// the vector width in use, for both lane widths (8: Vector512, 4: Vector256) where the machine
+/// runs them. Each shape warms up for 1 s first, then the
 /// median of 41 rounds is reported.
 /// </summary>
 internal static class KernelRunner
@@ -61,32 +62,38 @@ internal static class KernelRunner
         double peak256 = PeakGflops256();
         Console.WriteLine($"measured peak, one core: Vector512 FMA {peak512:F1} GFLOP/s, Vector256 FMA {peak256:F1} GFLOP/s");
         Console.WriteLine();
-        Console.WriteLine($"{"shape",-24} {"riccati_ms",11} {"us/prob-stage",14} {"GFLOP/s",8} {"% peak",7}");
+        Console.WriteLine($"{"shape",-24} {"lanes",6} {"riccati_ms",11} {"us/prob-stage",14} {"GFLOP/s",8} {"% peak",7}");
         foreach (int n in ns)
         {
             var dims = new MpcDimensions(T, B, n, m);
-            if (!LaneLqr.Supports(dims))
+            foreach (int width in new[] { 8, 4 })
             {
-                Console.WriteLine($"n{n}_m{m}_T{T}_B{B}".PadRight(24) + " lane kernels not used for this shape/build");
-                continue;
+                string shape = $"n{n}_m{m}_T{T}_B{B}";
+                if (!LaneLqr.Supports(dims, width))
+                {
+                    Console.WriteLine($"{shape,-24} {width,6} lane kernels of this width not used for this shape/machine");
+                    continue;
+                }
+                double ms = width == 8 ? RiccatiMs<Vector512<double>>(dims) : RiccatiMs<Vector256<double>>(dims);
+                double gflops = FlopModel.RiccatiPerStage(n, m) * T * B / (ms * 1e-3) / 1e9;
+                double peak = width == 8 ? peak512 : peak256;
+                Console.WriteLine($"{shape,-24} {width,6} {ms,11:F4} {ms * 1e3 / (T * B),14:F3} {gflops,8:F2} {100 * gflops / peak,6:F1}%");
             }
-            double ms = RiccatiMs(dims);
-            double gflops = FlopModel.RiccatiPerStage(n, m) * T * B / (ms * 1e-3) / 1e9;
-            Console.WriteLine($"{$"n{n}_m{m}_T{T}_B{B}",-24} {ms,11:F4} {ms * 1e3 / (T * B),14:F3} {gflops,8:F2} {100 * gflops / peak512,6:F1}%");
         }
         return 0;
     }
 
-    /// <summary>Median over rounds of the time of Factor over every group (each packed just before, untimed).</summary>
-    private static double RiccatiMs(MpcDimensions dims)
+    /// <summary>Median over rounds of the time of Factor over every group (each packed just before, untimed), lanes of type TV.</summary>
+    private static double RiccatiMs<TV>(MpcDimensions dims)
+        where TV : struct
     {
         LqrProblem problem = LqrProblemGenerator.Build(dims);
         LqrData data = LqrData.From(problem, 0);
         var ws = new LqrWorkspace(dims, 1);
-        var lanes = new LaneLqr(dims, ws, 1);
+        var lanes = new LaneLqr<TV>(dims, ws, 1);
         lanes.Prepare(data);
         var samples = new List<double>();
-        Vector512<double> sink = Vector512<double>.Zero;
+        TV sink = default;
         long warmUntil = Stopwatch.GetTimestamp() + Stopwatch.Frequency;   // 1 s warm-up: the tiered JIT's final code
         for (int round = -1; round < Rounds; round++)
         {
@@ -102,7 +109,7 @@ internal static class KernelRunner
                     throw new InvalidOperationException("generated data not finite");
                 }
                 long t0 = Stopwatch.GetTimestamp();
-                sink |= lanes.FactorPacked(0, g);
+                sink = Simd.Or(sink, lanes.FactorPacked(0, g));
                 ticks += Stopwatch.GetTimestamp() - t0;
             }
             if (round >= 0)
@@ -110,7 +117,7 @@ internal static class KernelRunner
                 samples.Add(ticks * 1e3 / Stopwatch.Frequency);
             }
         }
-        if (sink != Vector512<double>.Zero)
+        if (!Simd.EqualsAll(sink, default(TV)))
         {
             throw new InvalidOperationException("a generated Q_uu was not positive definite");
         }

@@ -35,7 +35,7 @@ public sealed class LqrSolver
     private readonly LqrWorkspace _ws;
     private readonly MpcSolution _solution;
     private readonly BatchRunner _runner;
-    private readonly LaneLqr? _lanes;
+    private readonly ILaneLqr? _lanes;
     private readonly BatchRunner? _laneRunner;
     private bool _solvedInLanes;
     private readonly bool[] _invalidGroup = [];
@@ -57,6 +57,16 @@ public sealed class LqrSolver
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension or option is out of range.</exception>
     public LqrSolver(MpcDimensions dimensions, MpcOptions? options = null)
+        : this(dimensions, options, LaneLqr.PreferredWidth)
+    {
+    }
+
+    /// <summary>
+    /// Creates a solver whose unconstrained path uses SIMD lanes of the given width (8: Vector512,
+    /// 4: Vector256, 0: none, i.e. the per-problem kernels) when the hardware and shape allow it;
+    /// tests use it to run every path on one machine.
+    /// </summary>
+    internal LqrSolver(MpcDimensions dimensions, MpcOptions? options, int laneWidth)
     {
         dimensions.Validate(nameof(dimensions));
         Options = options ?? MpcOptions.Default;
@@ -69,12 +79,12 @@ public sealed class LqrSolver
         _included = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
-        if (LaneLqr.Supports(dimensions))
+        if (laneWidth != 0 && LaneLqr.Supports(dimensions, laneWidth))
         {
-            int groups = LaneLqr.GroupCount(dimensions.BatchSize);
+            int groups = LaneLqr.GroupCount(dimensions.BatchSize, laneWidth);
             int laneWorkers = Math.Min(workers, groups);
-            _lanes = new LaneLqr(dimensions, _ws, laneWorkers);
-            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * LaneBlas.Width / 4, RunGroup);
+            _lanes = LaneLqr.Create(dimensions, _ws, laneWorkers, laneWidth);
+            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * laneWidth / 4, RunGroup);
             _invalidGroup = new bool[groups];
         }
     }
@@ -260,8 +270,8 @@ public sealed class LqrSolver
                 _invalidGroup[g] = true;
                 return;
             }
-            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
-            for (int b = g * LaneBlas.Width; b < end; b++)
+            int w = _lanes.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            for (int b = g * w; b < end; b++)
             {
                 SolutionWriter.PublishTrajectory(_ws, _solution, b);
             }
@@ -269,21 +279,21 @@ public sealed class LqrSolver
         else
         {
             _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
-            int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
-            Span<bool> usable = stackalloc bool[LaneBlas.Width];
+            int w = _lanes.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            Span<bool> usable = stackalloc bool[8];
             _lanes.AdjointUsable(g, worker, usable);
-            for (int b = g * LaneBlas.Width; b < end; b++)
+            for (int b = g * w; b < end; b++)
             {
-                _included[b] = _differentiable[b] && usable[b - g * LaneBlas.Width];
+                _included[b] = _differentiable[b] && usable[b - g * w];
             }
-            if (_gradientsPerElement && end - g * LaneBlas.Width == LaneBlas.Width)
+            if (_gradientsPerElement && end - g * w == w)
             {
                 MpcGradients gr = _gradients!;
                 _lanes.WriteGradients(g, worker, _included, gr.CostQuadratic, gr.CostLinear, gr.Dynamics, gr.DynamicsOffset);
             }
             else
             {
-                for (int b = g * LaneBlas.Width; b < end; b++)
+                for (int b = g * w; b < end; b++)
                 {
                     WriteElementGradients(b);
                 }

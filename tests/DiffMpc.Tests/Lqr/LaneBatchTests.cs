@@ -1,4 +1,5 @@
 using DiffMpc.Lqr;
+using DiffMpc.Lqr.Lanes;
 using DiffMpc.Problems;
 using DiffMpc.Results;
 using DiffMpc.Tests.Support;
@@ -7,23 +8,49 @@ using Xunit;
 namespace DiffMpc.Tests.Lqr;
 
 /// <summary>
-/// Batches large enough for full SIMD lane groups (8 elements) take paths that small batches do
-/// not: gradients written straight from the lanes, and the input check done while packing each
-/// group. Each element's result must still be exactly that of the element solved alone.
+/// Batches large enough for full SIMD lane groups (8 elements with Vector512, 4 with Vector256)
+/// take paths that small batches do not: gradients written straight from the lanes, and the input
+/// check done while packing each group. Each element's result must still be exactly that of the
+/// element solved alone, with either lane width; both widths agree with the per-problem kernels.
 /// </summary>
 public sealed class LaneBatchTests
 {
+    /// <summary>Lane widths this machine runs: 8 (Vector512) and 4 (Vector256) where accelerated.</summary>
+    public static TheoryData<int> Widths()
+    {
+        var data = new TheoryData<int>();
+        foreach (int w in new[] { 8, 4 })
+        {
+            if (LaneLqr.Supports(new MpcDimensions(2, 1, 1, 1), w))
+            {
+                data.Add(w);
+            }
+        }
+        return data;
+    }
+
+    public static TheoryData<int, int, int, int, bool, int> Batches()
+    {
+        var data = new TheoryData<int, int, int, int, bool, int>();
+        foreach (int w in Widths())
+        {
+            data.Add(17, 5, 3, 6, true, w);
+            data.Add(16, 2, 1, 4, false, w);
+            data.Add(24, 9, 4, 3, true, w);
+            data.Add(10, 16, 16, 2, true, w);
+        }
+        return data;
+    }
+
     [Theory]
-    [InlineData(17, 5, 3, 6, true)]
-    [InlineData(16, 2, 1, 4, false)]
-    [InlineData(24, 9, 4, 3, true)]
-    public void EveryElementOfALargeBatch_EqualsTheElementSolvedAlone_Bitwise(int B, int n, int m, int T, bool withOffset)
+    [MemberData(nameof(Batches))]
+    public void EveryElementOfALargeBatch_EqualsTheElementSolvedAlone_Bitwise(int B, int n, int m, int T, bool withOffset, int width)
     {
         var dims = new MpcDimensions(T, B, n, m);
         LqrCase k = RandomLqr.Create(7, dims, f: withOffset ? Layout.PerStage : null);
         var rng = new Random(3);
         double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * m);
-        var solver = new LqrSolver(dims);
+        var solver = new LqrSolver(dims, null, width);
         MpcSolution sol = solver.Solve(k.Problem);
         MpcGradients g = solver.Backward(wx, wu);
         int N = n + m;
@@ -33,7 +60,7 @@ public sealed class LaneBatchTests
             var one = new MpcDimensions(T, 1, n, m);
             LqrProblem single = new(one, Slice(k.XInit, b, B, n, 1), Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N),
                 Elem(k.F.Data, T - 1, b, B, n * N), withOffset ? Elem(k.f!.Data, T - 1, b, B, n) : null);
-            var s1 = new LqrSolver(one);
+            var s1 = new LqrSolver(one, null, width);
             MpcSolution o = s1.Solve(single);
             MpcGradients og = s1.Backward(Slice(wx, b, B, n, T), Slice(wu, b, B, m, T));
             Bitwise.Equal(o.X, Slice(sol.X, b, B, n, T), $"x of element {b}");
@@ -51,8 +78,9 @@ public sealed class LaneBatchTests
         }
     }
 
-    [Fact]
-    public void ElementWithoutSolution_GetsZeroGradients_InAFullLaneGroup()
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void ElementWithoutSolution_GetsZeroGradients_InAFullLaneGroup(int width)
     {
         var dims = new MpcDimensions(5, 16, 4, 2);
         LqrCase k = RandomLqr.Create(11, dims);
@@ -63,7 +91,7 @@ public sealed class LaneBatchTests
         {
             C[((4 * 16) + bad) * N * N + i * N + i] = -50;
         }
-        var solver = new LqrSolver(dims);
+        var solver = new LqrSolver(dims, null, width);
         MpcSolution sol = solver.Solve(k.Problem);
         Assert.Equal(SolveStatus.NotPositiveDefinite, sol.Status[bad]);
         Assert.Equal(15, sol.Status.Count(s => s == SolveStatus.Converged));
@@ -74,12 +102,13 @@ public sealed class LaneBatchTests
         Assert.Contains(Slice(g.CostQuadratic, bad + 1, 16, N * N, 5), v => v != 0);
     }
 
-    [Fact]
-    public void NonFiniteValue_InALaterLaneGroup_IsRejected_AndLeavesNoSolution()
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void NonFiniteValue_InALaterLaneGroup_IsRejected_AndLeavesNoSolution(int width)
     {
         var dims = new MpcDimensions(6, 24, 3, 2);
         LqrCase k = RandomLqr.Create(5, dims);
-        var solver = new LqrSolver(dims);
+        var solver = new LqrSolver(dims, null, width);
         Assert.True(solver.Solve(k.Problem).AllConverged);
         int at = ((3 * 24) + 21) * 25 + 7;   // stage 3, element 21 (third group)
         k.C.Data[at] = double.PositiveInfinity;
@@ -92,6 +121,33 @@ public sealed class LaneBatchTests
         k.C.Data[at] = 0.25;
         Assert.True(solver.Solve(k.Problem).AllConverged);
         Assert.NotNull(solver.Backward(null, null));
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
+    public void LanePath_AgreesWithThePerProblemKernels(int width)
+    {
+        foreach ((int T, int B, int n, int m, int seed) in new[] { (7, 13, 6, 2, 1), (3, 9, 12, 5, 2), (12, 8, 1, 1, 3), (5, 21, 16, 16, 4) })
+        {
+            var dims = new MpcDimensions(T, B, n, m);
+            LqrCase k = RandomLqr.Create(seed, dims, C: Layout.TimeInvariant, f: Layout.Shared, asymmetricC: true);
+            var rng = new Random(seed);
+            double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * m);
+            var lanes = new LqrSolver(dims, null, width);
+            var perProblem = new LqrSolver(dims, null, 0);
+            MpcSolution a = lanes.Solve(k.Problem), b = perProblem.Solve(k.Problem);
+            Assert.True(a.AllConverged && b.AllConverged);
+            Compare.Relative(b.X, a.X, 1e-11, "x");
+            Compare.Relative(b.U, a.U, 1e-11, "u");
+            Compare.Relative(b.Costates, a.Costates, 1e-11, "costates");
+            Compare.Relative(b.Cost, a.Cost, 1e-11, "cost");
+            MpcGradients ga = lanes.Backward(wx, wu), gb = perProblem.Backward(wx, wu);
+            Compare.Relative(gb.CostQuadratic, ga.CostQuadratic, 1e-10, "dL/dC");
+            Compare.Relative(gb.CostLinear, ga.CostLinear, 1e-10, "dL/dc");
+            Compare.Relative(gb.Dynamics, ga.Dynamics, 1e-10, "dL/dF");
+            Compare.Relative(gb.DynamicsOffset!, ga.DynamicsOffset!, 1e-10, "dL/df");
+            Compare.Relative(gb.XInit, ga.XInit, 1e-10, "dL/dx_init");
+        }
     }
 
     private static double[] Fill(Random rng, int length)

@@ -1,5 +1,6 @@
-// Batch-in-SIMD-lanes kernels: every "scalar" is a Vector512<double> whose lane j holds the same
-// matrix entry of batch element j, so each operation is one plain FMA on eight problems at once,
+// Batch-in-SIMD-lanes kernels: every "scalar" is a vector T (Vector512<double>, or Vector256<double>
+// where AVX-512 is missing; see Simd) whose lane j holds the same matrix entry of batch element j,
+// so each operation is one plain FMA on eight (four) problems at once,
 // with no tails and no horizontal reductions. Matrices are arrays of such vectors, addressed with
 // explicit row and column strides (element (i, j) of A is a[i * rs + j * cs]), which lets one
 // kernel serve A, A' and sub-blocks. Lanes never mix: a NaN or a bad pivot in one lane leaves the
@@ -8,15 +9,12 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
-using V = System.Runtime.Intrinsics.Vector512<double>;
 
 namespace DiffMpc.Lqr.Lanes;
 
-/// <summary>BLAS/LAPACK-named small kernels over lane-packed matrices (8 problems per vector).</summary>
+/// <summary>BLAS/LAPACK-named small kernels over lane-packed matrices (one problem per lane).</summary>
 internal static class LaneBlas
 {
-    /// <summary>Problems per vector.</summary>
-    public const int Width = 8;
 
     /// <summary>
     /// C = op(A) op(B) (or C += when <paramref name="accumulate"/>) for an M x Nc result with inner
@@ -27,51 +25,54 @@ internal static class LaneBlas
     /// independent FMA chains. With a non-empty <paramref name="init"/> (same layout as C) and
     /// <paramref name="accumulate"/>, C = init + op(A) op(B) without a separate copy of init.
     /// </summary>
-    public static void Gemm(int M, int Nc, int K, ReadOnlySpan<V> a, int ars, int acs, ReadOnlySpan<V> b, int brs, int bcs,
-        Span<V> c, int ldc, bool accumulate, bool lowerOnly = false, ReadOnlySpan<V> init = default)
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own: its inlined blocks get a full inlining budget
+    public static void Gemm<T>(int M, int Nc, int K, ReadOnlySpan<T> a, int ars, int acs, ReadOnlySpan<T> b, int brs, int bcs,
+        Span<T> c, int ldc, bool accumulate, bool lowerOnly = false, ReadOnlySpan<T> init = default)
+        where T : struct
     {
-        ref V A = ref Unsafe.AsRef(in a[0]);
-        ref V Bm = ref Unsafe.AsRef(in b[0]);
-        ref V C = ref c[0];
-        ref V I = ref init.IsEmpty ? ref C : ref Unsafe.AsRef(in init[0]);
+        ref T A = ref Unsafe.AsRef(in a[0]);
+        ref T Bm = ref Unsafe.AsRef(in b[0]);
+        ref T C = ref c[0];
+        ref T I = ref init.IsEmpty ? ref C : ref Unsafe.AsRef(in init[0]);
         int i = 0;
         for (; i + 4 <= M; i += 4)
         {
-            Panel<Four>(i, lowerOnly ? Math.Min(Nc, i + 4) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
+            Panel<T, Four>(i, lowerOnly ? Math.Min(Nc, i + 4) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
         }
         if (i + 2 <= M)
         {
-            Panel<Two>(i, lowerOnly ? Math.Min(Nc, i + 2) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
+            Panel<T, Two>(i, lowerOnly ? Math.Min(Nc, i + 2) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
             i += 2;
         }
         if (i < M)
         {
-            Panel<One>(i, lowerOnly ? Math.Min(Nc, i + 1) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
+            Panel<T, One>(i, lowerOnly ? Math.Min(Nc, i + 1) : Nc, K, ref A, ars, acs, ref Bm, brs, bcs, ref C, ref I, ldc, accumulate);
         }
     }
 
     /// <summary>Rows i .. i + TR - 1, columns 0 .. cols - 1 of <see cref="Gemm"/>: 4-, then 2-, then 1-column blocks.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Panel<TR>(int i, int cols, int K, ref V A, int ars, int acs, ref V Bm, int brs, int bcs, ref V C, ref V I,
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own: its three inlined blocks get a full inlining budget
+    private static void Panel<T, TR>(int i, int cols, int K, ref T A, int ars, int acs, ref T Bm, int brs, int bcs, ref T C, ref T I,
         int ldc, bool accumulate)
+        where T : struct
         where TR : struct, IBlockSize
     {
-        ref V Ai = ref Unsafe.Add(ref A, i * ars);
+        ref T Ai = ref Unsafe.Add(ref A, i * ars);
         int j = 0;
         for (; j + 4 <= cols; j += 4)
         {
-            Block<TR, Four>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
+            Block<T, TR, Four>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
                 ref Unsafe.Add(ref C, i * ldc + j), ref Unsafe.Add(ref I, i * ldc + j), ldc, accumulate);
         }
         if (j + 2 <= cols)
         {
-            Block<TR, Two>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
+            Block<T, TR, Two>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
                 ref Unsafe.Add(ref C, i * ldc + j), ref Unsafe.Add(ref I, i * ldc + j), ldc, accumulate);
             j += 2;
         }
         if (j < cols)
         {
-            Block<TR, One>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
+            Block<T, TR, One>(K, ref Ai, ars, acs, ref Unsafe.Add(ref Bm, j * bcs), brs, bcs,
                 ref Unsafe.Add(ref C, i * ldc + j), ref Unsafe.Add(ref I, i * ldc + j), ldc, accumulate);
         }
     }
@@ -103,14 +104,15 @@ internal static class LaneBlas
     /// instantiation, so the unused accumulators and branches vanish from the compiled code.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Block<TR, TC>(int K, ref V A, int ars, int acs, ref V Bm, int brs, int bcs, ref V C, ref V I, int ldc,
+    private static void Block<T, TR, TC>(int K, ref T A, int ars, int acs, ref T Bm, int brs, int bcs, ref T C, ref T I, int ldc,
         bool accumulate)
+        where T : struct
         where TR : struct, IBlockSize
         where TC : struct, IBlockSize
     {
         int R = TR.Size, Nb = TC.Size;
-        V s00 = V.Zero, s01 = V.Zero, s02 = V.Zero, s03 = V.Zero, s10 = V.Zero, s11 = V.Zero, s12 = V.Zero, s13 = V.Zero;
-        V s20 = V.Zero, s21 = V.Zero, s22 = V.Zero, s23 = V.Zero, s30 = V.Zero, s31 = V.Zero, s32 = V.Zero, s33 = V.Zero;
+        T s00 = Simd.Zero<T>(), s01 = Simd.Zero<T>(), s02 = Simd.Zero<T>(), s03 = Simd.Zero<T>(), s10 = Simd.Zero<T>(), s11 = Simd.Zero<T>(), s12 = Simd.Zero<T>(), s13 = Simd.Zero<T>();
+        T s20 = Simd.Zero<T>(), s21 = Simd.Zero<T>(), s22 = Simd.Zero<T>(), s23 = Simd.Zero<T>(), s30 = Simd.Zero<T>(), s31 = Simd.Zero<T>(), s32 = Simd.Zero<T>(), s33 = Simd.Zero<T>();
         if (accumulate)
         {
             Load(ref I, Nb, ref s00, ref s01, ref s02, ref s03);
@@ -126,12 +128,12 @@ internal static class LaneBlas
         }
         for (int k = 0; k < K; k++)
         {
-            ref V ak = ref Unsafe.Add(ref A, k * acs);
-            ref V bk = ref Unsafe.Add(ref Bm, k * brs);
-            V b0 = bk;
-            V b1 = Nb > 1 ? Unsafe.Add(ref bk, bcs) : default;
-            V b2 = Nb > 2 ? Unsafe.Add(ref bk, 2 * bcs) : default;
-            V b3 = Nb > 2 ? Unsafe.Add(ref bk, 3 * bcs) : default;
+            ref T ak = ref Unsafe.Add(ref A, k * acs);
+            ref T bk = ref Unsafe.Add(ref Bm, k * brs);
+            T b0 = bk;
+            T b1 = Nb > 1 ? Unsafe.Add(ref bk, bcs) : default;
+            T b2 = Nb > 2 ? Unsafe.Add(ref bk, 2 * bcs) : default;
+            T b3 = Nb > 2 ? Unsafe.Add(ref bk, 3 * bcs) : default;
             Fma(ak, Nb, b0, b1, b2, b3, ref s00, ref s01, ref s02, ref s03);
             if (R > 1)
             {
@@ -157,22 +159,24 @@ internal static class LaneBlas
 
     /// <summary>One row of a block: s_j += a b_j for the first <paramref name="nb"/> columns.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Fma(V a, int nb, V b0, V b1, V b2, V b3, ref V s0, ref V s1, ref V s2, ref V s3)
+    private static void Fma<T>(T a, int nb, T b0, T b1, T b2, T b3, ref T s0, ref T s1, ref T s2, ref T s3)
+        where T : struct
     {
-        s0 = Vector512.FusedMultiplyAdd(a, b0, s0);
+        s0 = Simd.Fma(a, b0, s0);
         if (nb > 1)
         {
-            s1 = Vector512.FusedMultiplyAdd(a, b1, s1);
+            s1 = Simd.Fma(a, b1, s1);
         }
         if (nb > 2)
         {
-            s2 = Vector512.FusedMultiplyAdd(a, b2, s2);
-            s3 = Vector512.FusedMultiplyAdd(a, b3, s3);
+            s2 = Simd.Fma(a, b2, s2);
+            s3 = Simd.Fma(a, b3, s3);
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Load(ref V src, int nb, ref V s0, ref V s1, ref V s2, ref V s3)
+    private static void Load<T>(ref T src, int nb, ref T s0, ref T s1, ref T s2, ref T s3)
+        where T : struct
     {
         s0 = src;
         if (nb > 1)
@@ -187,7 +191,8 @@ internal static class LaneBlas
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(ref V dst, int nb, V s0, V s1, V s2, V s3)
+    private static void Store<T>(ref T dst, int nb, T s0, T s1, T s2, T s3)
+        where T : struct
     {
         dst = s0;
         if (nb > 1)
@@ -201,57 +206,48 @@ internal static class LaneBlas
         }
     }
 
-    /// <summary>c = (init or 0) + sum_k a[k * acs] b[k * brs].</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Dot(int K, ref V a, int acs, ref V b, int brs, ref V c, V init, bool accumulate)
-    {
-        V s = accumulate ? init : V.Zero;
-        for (int k = 0; k < K; k++)
-        {
-            s = Vector512.FusedMultiplyAdd(Unsafe.Add(ref a, k * acs), Unsafe.Add(ref b, k * brs), s);
-        }
-        c = s;
-    }
-
     /// <summary>
     /// y = op(A) x (or y += when <paramref name="accumulate"/>) for an M x K op(A) (BLAS dgemv with
     /// strides). Rows are processed eight, then four, two and one at a time, so each x load feeds
     /// several independent FMA chains.
     /// </summary>
-    public static void Gemv(int M, int K, ReadOnlySpan<V> a, int ars, int acs, ReadOnlySpan<V> x, Span<V> y, bool accumulate)
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own: its inlined blocks get a full inlining budget
+    public static void Gemv<T>(int M, int K, ReadOnlySpan<T> a, int ars, int acs, ReadOnlySpan<T> x, Span<T> y, bool accumulate)
+        where T : struct
     {
         Debug.Assert(y.Length >= M && x.Length >= K);
-        ref V A = ref Unsafe.AsRef(in a[0]);
-        ref V X = ref Unsafe.AsRef(in x[0]);
-        ref V Y = ref y[0];
+        ref T A = ref Unsafe.AsRef(in a[0]);
+        ref T X = ref Unsafe.AsRef(in x[0]);
+        ref T Y = ref y[0];
         int i = 0;
         for (; i + 8 <= M; i += 8)
         {
-            GemvRows<Four>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: true);
+            GemvRows<T, Four>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: true);
         }
         if (i + 4 <= M)
         {
-            GemvRows<Four>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
+            GemvRows<T, Four>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
             i += 4;
         }
         if (i + 2 <= M)
         {
-            GemvRows<Two>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
+            GemvRows<T, Two>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
             i += 2;
         }
         if (i < M)
         {
-            GemvRows<One>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
+            GemvRows<T, One>(K, ref Unsafe.Add(ref A, i * ars), ars, acs, ref X, ref Unsafe.Add(ref Y, i), accumulate, twoPanels: false);
         }
     }
 
     /// <summary>TR rows of <see cref="Gemv"/> (twice TR rows with <paramref name="twoPanels"/>), one accumulator per row.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void GemvRows<TR>(int K, ref V A, int ars, int acs, ref V X, ref V Y, bool accumulate, bool twoPanels)
+    private static void GemvRows<T, TR>(int K, ref T A, int ars, int acs, ref T X, ref T Y, bool accumulate, bool twoPanels)
+        where T : struct
         where TR : struct, IBlockSize
     {
         int R = TR.Size;
-        V s0 = V.Zero, s1 = V.Zero, s2 = V.Zero, s3 = V.Zero, s4 = V.Zero, s5 = V.Zero, s6 = V.Zero, s7 = V.Zero;
+        T s0 = Simd.Zero<T>(), s1 = Simd.Zero<T>(), s2 = Simd.Zero<T>(), s3 = Simd.Zero<T>(), s4 = Simd.Zero<T>(), s5 = Simd.Zero<T>(), s6 = Simd.Zero<T>(), s7 = Simd.Zero<T>();
         if (accumulate)
         {
             Load(ref Y, R, ref s0, ref s1, ref s2, ref s3);
@@ -260,28 +256,28 @@ internal static class LaneBlas
                 Load(ref Unsafe.Add(ref Y, 4), R, ref s4, ref s5, ref s6, ref s7);
             }
         }
-        ref V A4 = ref Unsafe.Add(ref A, 4 * ars);
+        ref T A4 = ref Unsafe.Add(ref A, 4 * ars);
         for (int k = 0; k < K; k++)
         {
-            V xk = Unsafe.Add(ref X, k);
-            ref V ak = ref Unsafe.Add(ref A, k * acs);
-            s0 = Vector512.FusedMultiplyAdd(ak, xk, s0);
+            T xk = Unsafe.Add(ref X, k);
+            ref T ak = ref Unsafe.Add(ref A, k * acs);
+            s0 = Simd.Fma(ak, xk, s0);
             if (R > 1)
             {
-                s1 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref ak, ars), xk, s1);
+                s1 = Simd.Fma(Unsafe.Add(ref ak, ars), xk, s1);
             }
             if (R > 2)
             {
-                s2 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref ak, 2 * ars), xk, s2);
-                s3 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref ak, 3 * ars), xk, s3);
+                s2 = Simd.Fma(Unsafe.Add(ref ak, 2 * ars), xk, s2);
+                s3 = Simd.Fma(Unsafe.Add(ref ak, 3 * ars), xk, s3);
             }
             if (twoPanels)
             {
-                ref V bk = ref Unsafe.Add(ref A4, k * acs);
-                s4 = Vector512.FusedMultiplyAdd(bk, xk, s4);
-                s5 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref bk, ars), xk, s5);
-                s6 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref bk, 2 * ars), xk, s6);
-                s7 = Vector512.FusedMultiplyAdd(Unsafe.Add(ref bk, 3 * ars), xk, s7);
+                ref T bk = ref Unsafe.Add(ref A4, k * acs);
+                s4 = Simd.Fma(bk, xk, s4);
+                s5 = Simd.Fma(Unsafe.Add(ref bk, ars), xk, s5);
+                s6 = Simd.Fma(Unsafe.Add(ref bk, 2 * ars), xk, s6);
+                s7 = Simd.Fma(Unsafe.Add(ref bk, 3 * ars), xk, s7);
             }
         }
         Store(ref Y, R, s0, s1, s2, s3);
@@ -298,34 +294,36 @@ internal static class LaneBlas
     /// and finite is flagged in the returned mask (all bits set) and continues with pivot 1, so it
     /// never disturbs the other lanes.
     /// </summary>
-    public static V Potrf(int m, ReadOnlySpan<V> a, int lda, Span<V> l, Span<V> dinv)
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own: its inlined blocks get a full inlining budget
+    public static T Potrf<T>(int m, ReadOnlySpan<T> a, int lda, Span<T> l, Span<T> dinv)
+        where T : struct
     {
         LinearAlgebra.FactorizationCounter.Increment();
         Debug.Assert(l.Length >= m * m && dinv.Length >= m);
-        V bad = V.Zero;
+        T bad = Simd.Zero<T>();
         for (int j = 0; j < m; j++)
         {
-            V d = a[j * lda + j];
+            T d = a[j * lda + j];
             for (int p = 0; p < j; p++)
             {
-                V ljp = l[j * m + p];
-                d = Vector512.FusedMultiplyAdd(-ljp, ljp, d);
+                T ljp = l[j * m + p];
+                d = Simd.Fma(Simd.Neg(ljp), ljp, d);
             }
-            V ok = Vector512.GreaterThan(d, V.Zero) & Vector512.Equals(d - d, V.Zero);
-            bad |= ~ok;
-            d = Vector512.ConditionalSelect(ok, d, V.One);
-            V ljj = Vector512.Sqrt(d);
-            V inv = V.One / ljj;
+            T ok = Simd.And(Simd.GreaterThan(d, Simd.Zero<T>()), Simd.Not(Simd.NonFinite(d)));
+            bad = Simd.Or(bad, Simd.Not(ok));
+            d = Simd.Select(ok, d, Simd.Create<T>(1.0));
+            T ljj = Simd.Sqrt(d);
+            T inv = Simd.Div(Simd.Create<T>(1.0), ljj);
             l[j * m + j] = ljj;
             dinv[j] = inv;
             for (int i = j + 1; i < m; i++)
             {
-                V s = a[i * lda + j];
+                T s = a[i * lda + j];
                 for (int p = 0; p < j; p++)
                 {
-                    s = Vector512.FusedMultiplyAdd(-l[i * m + p], l[j * m + p], s);
+                    s = Simd.Fma(Simd.Neg(l[i * m + p]), l[j * m + p], s);
                 }
-                l[i * m + j] = s * inv;
+                l[i * m + j] = Simd.Mul(s, inv);
             }
         }
         return bad;
@@ -335,27 +333,29 @@ internal static class LaneBlas
     /// Solves (L L') X = R in place for an m x nrhs lane right-hand side R with leading dimension
     /// ldr, given L and its reciprocal diagonal from <see cref="Potrf"/> (LAPACK dpotrs).
     /// </summary>
-    public static void Potrs(int m, int nrhs, ReadOnlySpan<V> l, ReadOnlySpan<V> dinv, Span<V> r, int ldr)
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own: its inlined blocks get a full inlining budget
+    public static void Potrs<T>(int m, int nrhs, ReadOnlySpan<T> l, ReadOnlySpan<T> dinv, Span<T> r, int ldr)
+        where T : struct
     {
         Debug.Assert(l.Length >= m * m && dinv.Length >= m && r.Length >= (m - 1) * ldr + nrhs);
-        ref V L = ref MemoryMarshal.GetReference(l);
-        ref V D = ref MemoryMarshal.GetReference(dinv);
-        ref V R = ref MemoryMarshal.GetReference(r);
+        ref T L = ref MemoryMarshal.GetReference(l);
+        ref T D = ref MemoryMarshal.GetReference(dinv);
+        ref T R = ref MemoryMarshal.GetReference(r);
         for (int i = 0; i < m; i++)
         {
-            ref V ri = ref Unsafe.Add(ref R, i * ldr);
+            ref T ri = ref Unsafe.Add(ref R, i * ldr);
             for (int p = 0; p < i; p++)
             {
-                Axpy(nrhs, -Unsafe.Add(ref L, i * m + p), ref Unsafe.Add(ref R, p * ldr), ref ri);
+                Axpy(nrhs, Simd.Neg(Unsafe.Add(ref L, i * m + p)), ref Unsafe.Add(ref R, p * ldr), ref ri);
             }
             Scale(nrhs, Unsafe.Add(ref D, i), ref ri);
         }
         for (int i = m - 1; i >= 0; i--)
         {
-            ref V ri = ref Unsafe.Add(ref R, i * ldr);
+            ref T ri = ref Unsafe.Add(ref R, i * ldr);
             for (int p = i + 1; p < m; p++)
             {
-                Axpy(nrhs, -Unsafe.Add(ref L, p * m + i), ref Unsafe.Add(ref R, p * ldr), ref ri);
+                Axpy(nrhs, Simd.Neg(Unsafe.Add(ref L, p * m + i)), ref Unsafe.Add(ref R, p * ldr), ref ri);
             }
             Scale(nrhs, Unsafe.Add(ref D, i), ref ri);
         }
@@ -363,58 +363,63 @@ internal static class LaneBlas
 
     /// <summary>y[0..count) += alpha x[0..count) (lane vectors).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Axpy(int count, V alpha, ref V x, ref V y)
+    private static void Axpy<T>(int count, T alpha, ref T x, ref T y)
+        where T : struct
     {
         for (int j = 0; j < count; j++)
         {
-            Unsafe.Add(ref y, j) = Vector512.FusedMultiplyAdd(alpha, Unsafe.Add(ref x, j), Unsafe.Add(ref y, j));
+            Unsafe.Add(ref y, j) = Simd.Fma(alpha, Unsafe.Add(ref x, j), Unsafe.Add(ref y, j));
         }
     }
 
     /// <summary>x[0..count) *= alpha (lane vectors).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Scale(int count, V alpha, ref V x)
+    private static void Scale<T>(int count, T alpha, ref T x)
+        where T : struct
     {
         for (int j = 0; j < count; j++)
         {
-            Unsafe.Add(ref x, j) *= alpha;
+            Unsafe.Add(ref x, j) = Simd.Mul(Unsafe.Add(ref x, j), alpha);
         }
     }
 
     /// <summary>All-bits-set in the lanes where x is not finite (NaN or infinite).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static V NonFinite(V x) => ~Vector512.Equals(x - x, V.Zero);
+    public static T NonFinite<T>(T x)
+        where T : struct => Simd.NonFinite(x);
 
     /// <summary>
     /// check += sum of x_i * 0: the lanes of <paramref name="check"/> stay +-0 while every x_i is
     /// finite and become NaN otherwise (a finiteness test at one FMA per vector; four partial
     /// sums keep the dependency chain short).
     /// </summary>
-    public static void AddZeroProducts(ReadOnlySpan<V> x, ref V check)
+    public static void AddZeroProducts<T>(ReadOnlySpan<T> x, ref T check)
+        where T : struct
     {
-        V a0 = V.Zero, a1 = V.Zero, a2 = V.Zero, a3 = V.Zero;
+        T a0 = Simd.Zero<T>(), a1 = Simd.Zero<T>(), a2 = Simd.Zero<T>(), a3 = Simd.Zero<T>();
         int i = 0;
         for (; i + 3 < x.Length; i += 4)
         {
-            a0 = Vector512.FusedMultiplyAdd(x[i], V.Zero, a0);
-            a1 = Vector512.FusedMultiplyAdd(x[i + 1], V.Zero, a1);
-            a2 = Vector512.FusedMultiplyAdd(x[i + 2], V.Zero, a2);
-            a3 = Vector512.FusedMultiplyAdd(x[i + 3], V.Zero, a3);
+            a0 = Simd.Fma(x[i], Simd.Zero<T>(), a0);
+            a1 = Simd.Fma(x[i + 1], Simd.Zero<T>(), a1);
+            a2 = Simd.Fma(x[i + 2], Simd.Zero<T>(), a2);
+            a3 = Simd.Fma(x[i + 3], Simd.Zero<T>(), a3);
         }
         for (; i < x.Length; i++)
         {
-            a0 = Vector512.FusedMultiplyAdd(x[i], V.Zero, a0);
+            a0 = Simd.Fma(x[i], Simd.Zero<T>(), a0);
         }
-        check += (a0 + a1) + (a2 + a3);
+        check = Simd.Add(check, Simd.Add(Simd.Add(a0, a1), Simd.Add(a2, a3)));
     }
 
     /// <summary>dst = src for lane vectors (a plain loop: the spans are a few vectors long, below the size where a block copy pays).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Copy(ReadOnlySpan<V> src, Span<V> dst)
+    public static void Copy<T>(ReadOnlySpan<T> src, Span<T> dst)
+        where T : struct
     {
         Debug.Assert(dst.Length >= src.Length);
-        ref V s = ref MemoryMarshal.GetReference(src);
-        ref V d = ref MemoryMarshal.GetReference(dst);
+        ref T s = ref MemoryMarshal.GetReference(src);
+        ref T d = ref MemoryMarshal.GetReference(dst);
         for (int i = 0; i < src.Length; i++)
         {
             Unsafe.Add(ref d, i) = Unsafe.Add(ref s, i);

@@ -1,6 +1,7 @@
-// Moving batch elements into and out of SIMD lanes: lane j of group g holds batch element 8g + j
-// (the last group is padded by repeating element B - 1). Packing transposes 8 elements' rows into
-// vectors of one entry each; unpacking writes the valid lanes back to time-major [T][B][size] arrays.
+// Moving batch elements into and out of SIMD lanes: lane j of group g holds batch element Wg + j,
+// W = 8 for Vector512 and 4 for Vector256 (the last group is padded by repeating element B - 1).
+// Packing transposes W elements' rows into vectors of one entry each; unpacking writes the valid
+// lanes back to time-major [T][B][size] arrays.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -8,21 +9,24 @@ using System.Runtime.Intrinsics.X86;
 using DiffMpc.LinearAlgebra;
 using DiffMpc.Problems;
 using V = System.Runtime.Intrinsics.Vector512<double>;
+using V4 = System.Runtime.Intrinsics.Vector256<double>;
 
 namespace DiffMpc.Lqr.Lanes;
 
 /// <summary>Gathers problem data into lane-packed buffers and scatters lane results back.</summary>
 internal static class LanePacking
 {
-    private const int W = LaneBlas.Width;
+    private const int W = 8;   // the 8-wide (Vector512) routines; the 4-wide ones spell out their width
     private const byte Even = 0b10_00_10_00, Odd = 0b11_01_11_01;   // vshuff64x2 selectors of the 8 x 8 transpose
 
-    /// <summary>lane[j] = the batch element of lane j of group g: 8g + j, or B - 1 for the padding of the last group.</summary>
-    public static void SetLanes(int g, int B, Span<int> lane)
+    /// <summary>lane[j] = the batch element of lane j of group g: Wg + j, or B - 1 for the padding of the last group.</summary>
+    public static void SetLanes<TV>(int g, int B, Span<int> lane)
+        where TV : struct
     {
-        for (int j = 0; j < W; j++)
+        int w = Simd.Width<TV>();
+        for (int j = 0; j < w; j++)
         {
-            lane[j] = Math.Min(g * W + j, B - 1);
+            lane[j] = Math.Min(g * w + j, B - 1);
         }
     }
 
@@ -32,25 +36,26 @@ internal static class LanePacking
     /// Returns false when a value read is not finite (the input check, done on data already in
     /// cache for packing instead of in a separate pass over the batch).
     /// </summary>
-    public static bool Pack(in LqrData data, int g, bool withOffset, Span<V> C, Span<V> c, Span<V> F, Span<V> f, Span<V> x0,
+    public static bool Pack<TV>(in LqrData data, int g, bool withOffset, Span<TV> C, Span<TV> c, Span<TV> F, Span<TV> f, Span<TV> x0,
         Span<int> lane)
+        where TV : struct
     {
         MpcDimensions d = data.Dims;
         int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim, N = n + m, S = Math.Max(T - 1, 0);
-        SetLanes(g, B, lane);
-        V check = V.Zero;   // x * 0 summed: stays +-0 while every x is finite, NaN otherwise
+        SetLanes<TV>(g, B, lane);
+        TV check = default;   // x * 0 summed: stays +-0 while every x is finite, NaN otherwise
         Gather(data.XInit, 0, n, n, lane, x0, ref check);
-        // One input at a time (8 read streams, not 32), so the hardware prefetchers keep up.
-        var half = Vector512.Create(0.5);
+        // One input at a time (W read streams, not 4W), so the hardware prefetchers keep up.
+        TV half = Simd.Create<TV>(0.5);
         for (int t = 0; t < T; t++)
         {
-            Span<V> Ct = C.Slice(t * N * N, N * N);
+            Span<TV> Ct = C.Slice(t * N * N, N * N);
             Gather(data.C, t, lane, Ct, ref check, prefetchNext: t + 1 < T);
             for (int i = 0; i < N; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
-                    V sij = half * (Ct[i * N + j] + Ct[j * N + i]);   // sym(C) = (C + C')/2
+                    TV sij = Simd.Mul(half, Simd.Add(Ct[i * N + j], Ct[j * N + i]));   // sym(C) = (C + C')/2
                     Ct[i * N + j] = sij;
                     Ct[j * N + i] = sij;
                 }
@@ -68,14 +73,27 @@ internal static class LanePacking
         {
             Gather(data.f, t, lane, f.Slice(t * n, n), ref check, prefetchNext: t + 1 < S);
         }
-        return Vector512.EqualsAll(check - check, V.Zero);
+        return Simd.EqualsAll(Simd.Sub(check, check), default(TV));
     }
 
     /// <summary>
     /// dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e; adds x * 0 of
     /// every value x read to <paramref name="check"/> (NaN once a value is not finite).
     /// </summary>
-    public static void Gather(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst, ref V check, bool prefetchNext = false)
+    public static void Gather<TV>(in StageView view, int t, ReadOnlySpan<int> lane, Span<TV> dst, ref TV check, bool prefetchNext = false)
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(V))
+        {
+            Gather8(view, t, lane, MemoryMarshal.Cast<TV, V>(dst), ref Unsafe.As<TV, V>(ref check), prefetchNext);
+        }
+        else
+        {
+            Gather4(view, t, lane, MemoryMarshal.Cast<TV, V4>(dst), ref Unsafe.As<TV, V4>(ref check), prefetchNext);
+        }
+    }
+
+    private static void Gather8(in StageView view, int t, ReadOnlySpan<int> lane, Span<V> dst, ref V check, bool prefetchNext)
     {
         // The same rows one stage later are TimeStride doubles further: hint them into cache while
         // this stage is transposed (one stage of a group is a contiguous run of 8 rows when the
@@ -135,13 +153,122 @@ internal static class LanePacking
         }
     }
 
+    /// <summary>The 4-wide (Vector256) <see cref="Gather8"/>: 4 x 4 transposes.</summary>
+    private static void Gather4(in StageView view, int t, ReadOnlySpan<int> lane, Span<V4> dst, ref V4 check, bool prefetchNext)
+    {
+        nint next = prefetchNext ? (nint)view.TimeStride * sizeof(double) : 0;
+        ref double r0 = ref MemoryMarshal.GetReference(view.At(t, lane[0]));
+        ref double r1 = ref MemoryMarshal.GetReference(view.At(t, lane[1]));
+        ref double r2 = ref MemoryMarshal.GetReference(view.At(t, lane[2]));
+        ref double r3 = ref MemoryMarshal.GetReference(view.At(t, lane[3]));
+        int e = 0, len = dst.Length;
+        if (Avx.IsSupported && len >= 4)
+        {
+            ref V4 d = ref MemoryMarshal.GetReference(dst);
+            V4 acc = V4.Zero;
+            while (true)
+            {
+                if (next != 0 && (e & 7) == 0)
+                {
+                    nint at = next + e * sizeof(double);
+                    Prefetch.Line(ref r0, at);
+                    Prefetch.Line(ref r1, at);
+                    Prefetch.Line(ref r2, at);
+                    Prefetch.Line(ref r3, at);
+                }
+                V4 x0 = Vector256.LoadUnsafe(ref r0, (nuint)e), x1 = Vector256.LoadUnsafe(ref r1, (nuint)e);
+                V4 x2 = Vector256.LoadUnsafe(ref r2, (nuint)e), x3 = Vector256.LoadUnsafe(ref r3, (nuint)e);
+                acc += Vector256.FusedMultiplyAdd(x0, V4.Zero, x1 * V4.Zero) + Vector256.FusedMultiplyAdd(x2, V4.Zero, x3 * V4.Zero);
+                Transpose4x4(x0, x1, x2, x3, ref Unsafe.Add(ref d, e));
+                if (e + 4 == len)
+                {
+                    break;
+                }
+                e = Math.Min(e + 4, len - 4);   // a ragged end overlaps the previous block
+            }
+            check += acc;
+            return;
+        }
+        for (; e < len; e++)
+        {
+            V4 x = Vector256.Create(Unsafe.Add(ref r0, e), Unsafe.Add(ref r1, e), Unsafe.Add(ref r2, e), Unsafe.Add(ref r3, e));
+            check = Vector256.FusedMultiplyAdd(x, V4.Zero, check);
+            dst[e] = x;
+        }
+    }
+
+    /// <summary>4 x 4 transpose: row j (entries e..e+3 of lane j) becomes lane j of d[0..4) (unpack pairs, then 128-bit permutes).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose4x4(V4 r0, V4 r1, V4 r2, V4 r3, ref V4 d)
+    {
+        V4 t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+        V4 t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+        d = Avx.Permute2x128(t0, t2, 0x20);
+        Unsafe.Add(ref d, 1) = Avx.Permute2x128(t1, t3, 0x20);
+        Unsafe.Add(ref d, 2) = Avx.Permute2x128(t0, t2, 0x31);
+        Unsafe.Add(ref d, 3) = Avx.Permute2x128(t1, t3, 0x31);
+    }
+
     /// <summary>
     /// The inverse of a gather for a full group: element (lane) j's row dst[offset_j .. offset_j +
     /// src.Length) = lane j of src[0..src.Length), with offset_j = <paramref name="first"/> +
     /// j * <paramref name="stride"/>; entries of lanes not set in <paramref name="keep"/> are
     /// written as zeros.
     /// </summary>
-    public static void Scatter(ReadOnlySpan<V> src, V keep, double[] dst, int first, int stride)
+    public static void Scatter<TV>(ReadOnlySpan<TV> src, TV keep, double[] dst, int first, int stride)
+        where TV : struct
+    {
+        if (typeof(TV) == typeof(V))
+        {
+            Scatter8(MemoryMarshal.Cast<TV, V>(src), Unsafe.As<TV, V>(ref keep), dst, first, stride);
+        }
+        else
+        {
+            Scatter4(MemoryMarshal.Cast<TV, V4>(src), Unsafe.As<TV, V4>(ref keep), dst, first, stride);
+        }
+    }
+
+    /// <summary>The 4-wide (Vector256) <see cref="Scatter8"/>.</summary>
+    private static void Scatter4(ReadOnlySpan<V4> src, V4 keep, double[] dst, int first, int stride)
+    {
+        int len = src.Length;
+        ref double d0 = ref dst[first];
+        ref double d1 = ref Unsafe.Add(ref d0, stride);
+        ref double d2 = ref Unsafe.Add(ref d0, 2 * stride);
+        ref double d3 = ref Unsafe.Add(ref d0, 3 * stride);
+        _ = dst[first + 3 * stride + len - 1];   // bounds of the last row
+        ref V4 s = ref MemoryMarshal.GetReference(src);
+        int e = 0;
+        if (Avx.IsSupported && len >= 4)
+        {
+            while (true)
+            {
+                V4 r0 = keep & Unsafe.Add(ref s, e), r1 = keep & Unsafe.Add(ref s, e + 1);
+                V4 r2 = keep & Unsafe.Add(ref s, e + 2), r3 = keep & Unsafe.Add(ref s, e + 3);
+                V4 t0 = Avx.UnpackLow(r0, r1), t1 = Avx.UnpackHigh(r0, r1);
+                V4 t2 = Avx.UnpackLow(r2, r3), t3 = Avx.UnpackHigh(r2, r3);
+                Avx.Permute2x128(t0, t2, 0x20).StoreUnsafe(ref d0, (nuint)e);
+                Avx.Permute2x128(t1, t3, 0x20).StoreUnsafe(ref d1, (nuint)e);
+                Avx.Permute2x128(t0, t2, 0x31).StoreUnsafe(ref d2, (nuint)e);
+                Avx.Permute2x128(t1, t3, 0x31).StoreUnsafe(ref d3, (nuint)e);
+                if (e + 4 == len)
+                {
+                    return;
+                }
+                e = Math.Min(e + 4, len - 4);
+            }
+        }
+        for (; e < len; e++)
+        {
+            V4 x = keep & Unsafe.Add(ref s, e);
+            Unsafe.Add(ref d0, e) = x.GetElement(0);
+            Unsafe.Add(ref d1, e) = x.GetElement(1);
+            Unsafe.Add(ref d2, e) = x.GetElement(2);
+            Unsafe.Add(ref d3, e) = x.GetElement(3);
+        }
+    }
+
+    private static void Scatter8(ReadOnlySpan<V> src, V keep, double[] dst, int first, int stride)
     {
         int len = src.Length;
         ref double d0 = ref dst[first];
@@ -226,59 +353,48 @@ internal static class LanePacking
         Unsafe.Add(ref d, 7) = Avx512F.Shuffle4x128(w1, w3, Odd);
     }
 
-    /// <summary>As <see cref="Gather(in StageView, int, ReadOnlySpan{int}, Span{V}, ref V, bool)"/> for a plain [B][size] array (offset + b * size).</summary>
-    public static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst)
+    /// <summary>As <see cref="Gather{TV}(in StageView, int, ReadOnlySpan{int}, Span{TV}, ref TV, bool)"/> for a plain [B][size] array (offset + b * size).</summary>
+    public static void Gather<TV>(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<TV> dst)
+        where TV : struct
     {
-        V check = V.Zero;
+        TV check = default;
         Gather(a, offset, size, count, lane, dst, ref check);
     }
 
-    /// <summary>As <see cref="Gather(double[], int, int, int, ReadOnlySpan{int}, Span{V})"/>, adding x * 0 of every value to <paramref name="check"/>.</summary>
-    public static void Gather(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<V> dst, ref V check)
+    /// <summary>As <see cref="Gather{TV}(double[], int, int, int, ReadOnlySpan{int}, Span{TV})"/>, adding x * 0 of every value to <paramref name="check"/>.</summary>
+    public static void Gather<TV>(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<TV> dst, ref TV check)
+        where TV : struct
     {
+        int w = Simd.Width<TV>();
         for (int e = 0; e < count; e++)
         {
-            V x = Vector512.Create(a[offset + lane[0] * size + e], a[offset + lane[1] * size + e], a[offset + lane[2] * size + e],
-                a[offset + lane[3] * size + e], a[offset + lane[4] * size + e], a[offset + lane[5] * size + e],
-                a[offset + lane[6] * size + e], a[offset + lane[7] * size + e]);
-            check = Vector512.FusedMultiplyAdd(x, V.Zero, check);
+            TV x = default;
+            for (int j = 0; j < w; j++)
+            {
+                x = Simd.With(x, j, a[offset + lane[j] * size + e]);
+            }
+            check = Simd.Fma(x, default, check);
             dst[e] = x;
         }
     }
 
     /// <summary>dst[t][b][0..size) = lane of b in src[t][0..size), for the valid lanes of group g.</summary>
-    public static void Unpack(ReadOnlySpan<V> src, int g, int T, int size, double[] dst, int B)
+    public static void Unpack<TV>(ReadOnlySpan<TV> src, int g, int T, int size, double[] dst, int B)
+        where TV : struct
     {
-        int first = g * W;
-        if (first + W <= B)
+        int w = Simd.Width<TV>(), first = g * w;
+        int count = Math.Min(w, B - first);
+        for (int t = 0; t < T; t++)
         {
-            for (int t = 0; t < T; t++)
+            ref double d0 = ref dst[(t * B + first) * size];
+            _ = dst[(t * B + first + count - 1) * size + size - 1];   // bounds of the last row
+            ReadOnlySpan<TV> st = src.Slice(t * size, size);
+            for (int e = 0; e < size; e++)
             {
-                ref double d0 = ref dst[(t * B + first) * size];
-                ReadOnlySpan<V> st = src.Slice(t * size, size);
-                for (int e = 0; e < size; e++)
+                TV x = st[e];
+                for (int j = 0; j < count; j++)
                 {
-                    V x = st[e];
-                    Unsafe.Add(ref d0, e) = x.GetElement(0);
-                    Unsafe.Add(ref d0, size + e) = x.GetElement(1);
-                    Unsafe.Add(ref d0, 2 * size + e) = x.GetElement(2);
-                    Unsafe.Add(ref d0, 3 * size + e) = x.GetElement(3);
-                    Unsafe.Add(ref d0, 4 * size + e) = x.GetElement(4);
-                    Unsafe.Add(ref d0, 5 * size + e) = x.GetElement(5);
-                    Unsafe.Add(ref d0, 6 * size + e) = x.GetElement(6);
-                    Unsafe.Add(ref d0, 7 * size + e) = x.GetElement(7);
-                }
-            }
-            return;
-        }
-        for (int j = 0; first + j < B; j++)
-        {
-            for (int t = 0; t < T; t++)
-            {
-                Span<double> d = dst.AsSpan((t * B + first + j) * size, size);
-                for (int e = 0; e < size; e++)
-                {
-                    d[e] = src[t * size + e].GetElement(j);
+                    Unsafe.Add(ref d0, j * size + e) = Simd.Get(x, j);
                 }
             }
         }
