@@ -1,0 +1,60 @@
+// The Vector256 lane path (4 problems per vector, the fallback where AVX-512 is missing) keeps the
+// performance guarantees of the Vector512 one: nothing allocated in steady state, and results
+// independent of the degree of parallelism. On a machine with AVX-512 it runs only when forced.
+using DiffMpc.Lqr;
+using DiffMpc.Lqr.Lanes;
+using DiffMpc.Options;
+using DiffMpc.Problems;
+using DiffMpc.Results;
+using DiffMpc.Tests.Support;
+using Xunit;
+
+namespace DiffMpc.Tests.Performance;
+
+[Collection(SerialAllocationTests.Name)]
+public sealed class LaneWidthTests
+{
+    private const int Width = 4;
+
+    [SkippableFact]
+    public void Vector256Lanes_SolveAndBackward_AllocateNothing()
+    {
+        var dims = new MpcDimensions(20, 16, 10, 4);
+        Skip.IfNot(LaneLqr.Supports(dims, Width), "Vector256 is not hardware-accelerated here");
+        LqrProblem problem = PerfProblems.Lqr(dims, 5);
+        var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 1 }, Width);
+        (double[] dx, double[] du) = PerfProblems.Ones(dims);
+        for (int i = 0; i < 60; i++)
+        {
+            solver.Solve(problem);
+            solver.Backward(dx, du);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            solver.Solve(problem);
+            solver.Backward(dx, du);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    [SkippableFact]
+    public void Vector256Lanes_AreBitwiseIdentical_ForOneAndTwoWorkers()
+    {
+        var dims = new MpcDimensions(12, 37, 7, 3);
+        Skip.IfNot(LaneLqr.Supports(dims, Width), "Vector256 is not hardware-accelerated here");
+        LqrProblem problem = PerfProblems.Lqr(dims, 9);
+        (double[] dx, double[] du) = PerfProblems.Ones(dims);
+        var one = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 1 }, Width);
+        var two = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 2 }, Width);
+        MpcSolution a = one.Solve(problem), b = two.Solve(problem);
+        Bitwise.Equal(a.X, b.X, "x");
+        Bitwise.Equal(a.U, b.U, "u");
+        Bitwise.Equal(a.Costates, b.Costates, "costates");
+        Bitwise.Equal(a.Cost, b.Cost, "cost");
+        MpcGradients ga = one.Backward(dx, du), gb = two.Backward(dx, du);
+        Bitwise.Equal(ga.CostQuadratic, gb.CostQuadratic, "dL/dC");
+        Bitwise.Equal(ga.Dynamics, gb.Dynamics, "dL/dF");
+        Bitwise.Equal(ga.XInit, gb.XInit, "dL/dx_init");
+    }
+}
