@@ -26,15 +26,11 @@ namespace DiffMpc.Benchmarks.Problems;
 /// </remarks>
 internal static class FlopModel
 {
-    /// <summary>Forward (solve) flops per stage and batch element.</summary>
+    /// <summary>Forward (solve) flops per stage and batch element: the Riccati recursion, then rollout, costates and cost.</summary>
     public static double ForwardPerStage(int n, int m)
     {
         double N = n + m, nn = n, mm = m;
-        return 2 * nn * nn * N + 2 * nn * N * N
-            + 2 * nn * nn + 2 * nn * N
-            + mm * mm * mm / 3
-            + 2 * mm * mm * nn + 2 * mm * mm
-            + 2 * nn * nn * mm + 2 * nn * mm
+        return RiccatiPerStage(n, m)
             + 2 * mm * nn + 2 * nn * N
             + 2 * nn * N + 2 * nn * nn
             + 2 * N * N;
