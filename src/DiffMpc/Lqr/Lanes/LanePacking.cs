@@ -51,13 +51,17 @@ internal static class LanePacking
         {
             Span<TV> Ct = C.Slice(t * N * N, N * N);
             Gather(data.C, t, lane, Ct, ref check, prefetchNext: t + 1 < T);
-            for (int i = 0; i < N; i++)
+            ref TV c0 = ref MemoryMarshal.GetReference(Ct);
+            for (int i = 1; i < N; i++)
             {
+                ref TV row = ref Unsafe.Add(ref c0, i * N);   // C[i][j], j < i
+                ref TV col = ref Unsafe.Add(ref c0, i);       // C[j][i] = col[j * N]
                 for (int j = 0; j < i; j++)
                 {
-                    TV sij = Simd.Mul(half, Simd.Add(Ct[i * N + j], Ct[j * N + i]));   // sym(C) = (C + C')/2
-                    Ct[i * N + j] = sij;
-                    Ct[j * N + i] = sij;
+                    ref TV upper = ref Unsafe.Add(ref col, j * N);
+                    TV sij = Simd.Mul(half, Simd.Add(Unsafe.Add(ref row, j), upper));   // sym(C) = (C + C')/2
+                    Unsafe.Add(ref row, j) = sij;
+                    upper = sij;
                 }
             }
         }
