@@ -236,7 +236,7 @@ public sealed class DynamicsDerivatives
         for (int i = 0; i < nz; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
-            TT inner = i >= c0 && i < c0 + width ? TT.Unit(i - c0) : TT.Zero;
+            TT inner = i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero;
             z[i] = new(new(v, inner), i == j ? one : zero);
         }
         _model.Step<Dual<MultiDual<TT>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
@@ -452,17 +452,14 @@ public sealed class DynamicsDerivatives
         for (int i = 0; i < nz; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
-            z[i] = new(v, i >= c0 && i < c0 + width ? TT.Unit(i - c0) : TT.Zero);
+            z[i] = new(v, i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero);
         }
         _model.Step<MultiDual<TT>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Span<double> d = stackalloc double[16];
         for (int i = 0; i < n; i++)
         {
-            TT d = g[i].Tangents;
-            Span<double> row = jacobian.Slice(i * nz + c0, width);
-            for (int k = 0; k < width; k++)
-            {
-                row[k] = d[k];
-            }
+            g[i].Tangents.CopyTo(d);
+            d[..width].CopyTo(jacobian.Slice(i * nz + c0, width));
             if (!xNext.IsEmpty)
             {
                 xNext[i] = g[i].Value;
@@ -481,6 +478,9 @@ public sealed class DynamicsDerivatives
         public Dual<MultiDual<TT>>[] Z2 { get; } = new Dual<MultiDual<TT>>[nz];
 
         public Dual<MultiDual<TT>>[] G2 { get; } = new Dual<MultiDual<TT>>[n];
+
+        /// <summary>The unit vectors e_0 .. e_{W-1}.</summary>
+        public TT[] Units { get; } = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];
     }
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)

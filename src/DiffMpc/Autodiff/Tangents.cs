@@ -1,6 +1,7 @@
 // Notation: a tangent vector d = (d_0, ..., d_{W-1}) holds the directional derivatives of one
 // number along W seed directions at once; every operation acts on each component alone.
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace DiffMpc.Autodiff;
@@ -26,6 +27,9 @@ internal interface ITangents<TSelf>
 
     /// <summary>Component i.</summary>
     double this[int i] { get; }
+
+    /// <summary>Writes the W components to destination[0 .. W-1] (destination holds at least W).</summary>
+    void CopyTo(Span<double> destination);
 
     /// <summary>Component-wise sum.</summary>
     static abstract TSelf operator +(TSelf left, TSelf right);
@@ -61,6 +65,9 @@ internal readonly struct Tangents4 : ITangents<Tangents4>
     public static Tangents4 Unit(int i) => new(Vector256<double>.Zero.WithElement(i, 1.0));
 
     public double this[int i] => _v.GetElement(i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CopyTo(Span<double> destination) => _v.StoreUnsafe(ref MemoryMarshal.GetReference(destination[..4]));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tangents4 operator +(Tangents4 left, Tangents4 right) => new(left._v + right._v);
@@ -103,6 +110,9 @@ internal readonly struct Tangents8 : ITangents<Tangents8>
     public static Tangents8 Unit(int i) => new(Vector512<double>.Zero.WithElement(i, 1.0));
 
     public double this[int i] => _v.GetElement(i);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CopyTo(Span<double> destination) => _v.StoreUnsafe(ref MemoryMarshal.GetReference(destination[..8]));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tangents8 operator +(Tangents8 left, Tangents8 right) => new(left._v + right._v);
@@ -151,6 +161,14 @@ internal readonly struct Tangents16 : ITangents<Tangents16>
         : new(Vector512<double>.Zero, Vector512<double>.Zero.WithElement(i - 8, 1.0));
 
     public double this[int i] => i < 8 ? _lo.GetElement(i) : _hi.GetElement(i - 8);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void CopyTo(Span<double> destination)
+    {
+        ref double d = ref MemoryMarshal.GetReference(destination[..16]);
+        _lo.StoreUnsafe(ref d);
+        _hi.StoreUnsafe(ref d, 8);
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tangents16 operator +(Tangents16 left, Tangents16 right) => new(left._lo + right._lo, left._hi + right._hi);
