@@ -7,18 +7,21 @@ namespace DiffMpc.Autodiff;
 
 /// <summary>
 /// Exact first and second derivatives of an <see cref="IDynamics"/> model by forward-mode dual
-/// numbers: the Jacobian with one <c>Dual&lt;double&gt;</c> evaluation per input direction, the
-/// Hessian of the Lagrangian lambda' g with one <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation per
-/// pair of directions (upper triangle, mirrored).
+/// numbers carrying several tangents at once: the Jacobian with one multi-tangent evaluation per
+/// block of up to 16 input directions, the Hessian of the Lagrangian lambda' g with one nested
+/// evaluation per row and block of up to 8 columns (upper triangle, mirrored).
 /// </summary>
 /// <remarks>
 /// <para>Construct one instance per model and thread: it owns the dual-number workspace, so every
 /// call after the first (which JIT-compiles the model for the dual types) allocates nothing. An
 /// instance is not safe for concurrent use; the model itself is shared.</para>
-/// <para>Cost per call with N = n + m + p: <see cref="Jacobian"/> N model evaluations over
-/// <c>Dual&lt;double&gt;</c> (or one analytic Jacobian when the model implements
+/// <para>Cost per call with N = n + m + p: <see cref="Jacobian"/> ceil(N / 16) model evaluations
+/// (one for N &lt;= 16; or one analytic Jacobian when the model implements
 /// <see cref="IAnalyticDynamics"/>); <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
-/// N(N+1)/2 evaluations over <c>Dual&lt;Dual&lt;double&gt;&gt;</c>.</para>
+/// about N ceil(N / 8) / 2 nested evaluations. Every entry is bitwise the one that a
+/// <c>Dual&lt;double&gt;</c> evaluation along one direction (a <c>Dual&lt;Dual&lt;double&gt;&gt;</c>
+/// evaluation along a pair of directions) gives: the tangents are independent and each is
+/// computed with the same operations in the same order.</para>
 /// </remarks>
 public sealed class DynamicsDerivatives
 {
@@ -32,10 +35,9 @@ public sealed class DynamicsDerivatives
     private readonly IDynamics _model;
     private readonly IAnalyticDynamics? _analytic;
     private readonly int _n, _m, _p, _nz;
-    private readonly Dual<double>[] _z1;
-    private readonly Dual<double>[] _g1;
-    private readonly Dual<Dual<double>>[] _z2;
-    private readonly Dual<Dual<double>>[] _g2;
+    private readonly Workspace<Tangents4> _w4;
+    private readonly Workspace<Tangents8> _w8;
+    private readonly Workspace<Tangents16> _w16;
 
     /// <summary>Creates the derivative evaluator and its workspace for one model.</summary>
     /// <param name="model">The dynamics; used through <see cref="IAnalyticDynamics.Jacobian"/> when it implements that interface.</param>
@@ -53,10 +55,9 @@ public sealed class DynamicsDerivatives
         Guard.AtLeast(_m, 0, nameof(model), "ControlDim (m)");
         Guard.AtLeast(_p, 0, nameof(model), "ParameterCount (p)");
         _nz = _n + _m + _p;
-        _z1 = new Dual<double>[_nz];
-        _g1 = new Dual<double>[_n];
-        _z2 = new Dual<Dual<double>>[_nz];
-        _g2 = new Dual<Dual<double>>[_n];
+        _w4 = new Workspace<Tangents4>(_n, _nz);
+        _w8 = new Workspace<Tangents8>(_n, _nz);
+        _w16 = new Workspace<Tangents16>(_n, _nz);
     }
 
     /// <summary>The model.</summary>
@@ -178,55 +179,91 @@ public sealed class DynamicsDerivatives
     }
 
     /// <summary>
-    /// One nested-dual evaluation per pair j &lt;= k of directions with j &lt; rows (k &gt;= rows only
-    /// unless <paramref name="leadingBlock"/>), writing H[j, k] and H[k, j].
+    /// H[j, k] and H[k, j] for every pair j &lt;= k of directions with j &lt; rows (k &gt;= rows only
+    /// unless <paramref name="leadingBlock"/>): for each row j, nested evaluations over
+    /// <c>Dual&lt;MultiDual&gt;</c> with the outer tangent along e_j and the inner tangents along a
+    /// block of up to 8 directions k, so that one evaluation gives up to 8 entries of the row.
+    /// Entry (j, k) is bitwise the one of a <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation seeded
+    /// along (e_j, e_k).
     /// </summary>
     private void NestedEvaluations(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
         bool leadingBlock)
     {
-        int n = _n, nz = _nz;
-        Dual<Dual<double>>[] z = _z2;
-        Dual<Dual<double>>[] g = _g2;
-        DualLoad.Constants(x, u, theta, z);
-        ReadOnlySpan<Dual<Dual<double>>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
-        Span<Dual<Dual<double>>> gs = g;
+        int nz = _nz;
         for (int j = 0; j < rows; j++)
         {
-            for (int k = leadingBlock ? j : rows; k < nz; k++)
+            int c0 = leadingBlock ? j : rows;
+            bool first = true;
+            while (c0 < nz)
             {
-                DualLoad.SeedPair(z, j, k);
-                _model.Step(zx, zu, zt, gs);
-                double h = 0;
-                for (int i = 0; i < n; i++)
+                int width = nz - c0;
+                // The first block of row j (leading block) starts at column j: it also gives
+                // column j of the Jacobian and the value.
+                Span<double> jac = first && leadingBlock ? jacobian : [];
+                Span<double> value = first && leadingBlock && j == 0 ? xNext : [];
+                if (width <= 4)
                 {
-                    h += lambda[i] * g[i].Derivative.Derivative;
+                    HessianBlock(_w4, x, u, theta, lambda, hessian, j, c0, width, value, jac);
                 }
-                hessian[j * nz + k] = h;
-                hessian[k * nz + j] = h;
-                if (k == j)
+                else if (width <= 8)
                 {
-                    if (!jacobian.IsEmpty)
-                    {
-                        for (int i = 0; i < n; i++)
-                        {
-                            jacobian[i * nz + j] = g[i].Derivative.Value;
-                        }
-                    }
-                    if (j == 0 && !xNext.IsEmpty)
-                    {
-                        for (int i = 0; i < n; i++)
-                        {
-                            xNext[i] = g[i].Value.Value;
-                        }
-                    }
+                    HessianBlock(_w8, x, u, theta, lambda, hessian, j, c0, width, value, jac);
                 }
                 else
                 {
-                    DualLoad.Unseed(z, k);
+                    width = Math.Min(width, 8);
+                    HessianBlock(_w8, x, u, theta, lambda, hessian, j, c0, width, value, jac);
                 }
+                c0 += width;
+                first = false;
             }
-            DualLoad.Unseed(z, j);
+        }
+    }
+
+    /// <summary>
+    /// One nested evaluation: row j of the Lagrangian Hessian at columns c0 .. c0+width-1 (and the
+    /// mirrored column); with non-empty spans also column j of the Jacobian and the value.
+    /// </summary>
+    private void HessianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian, int j, int c0, int width, Span<double> xNext, Span<double> jacobian)
+        where TT : struct, ITangents<TT>
+    {
+        int n = _n, m = _m, nz = _nz;
+        Dual<MultiDual<TT>>[] z = w.Z2;
+        Dual<MultiDual<TT>>[] g = w.G2;
+        MultiDual<TT> zero = MultiDual<TT>.Zero, one = MultiDual<TT>.One;
+        for (int i = 0; i < nz; i++)
+        {
+            double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
+            TT inner = i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero;
+            z[i] = new(new(v, inner), i == j ? one : zero);
+        }
+        _model.Step<Dual<MultiDual<TT>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        TT h = TT.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            h += lambda[i] * g[i].Derivative.Tangents;
+        }
+        for (int k = 0; k < width; k++)
+        {
+            double hk = h[k];
+            hessian[j * nz + c0 + k] = hk;
+            hessian[(c0 + k) * nz + j] = hk;
+        }
+        if (!jacobian.IsEmpty)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                jacobian[i * nz + j] = g[i].Derivative.Value;
+            }
+        }
+        if (!xNext.IsEmpty)
+        {
+            for (int i = 0; i < n; i++)
+            {
+                xNext[i] = g[i].Value.Value;
+            }
         }
     }
 
@@ -374,30 +411,76 @@ public sealed class DynamicsDerivatives
         AutodiffJacobian(x, u, theta, xNext, jacobian, columns);
     }
 
+    /// <summary>
+    /// Jacobian columns 0 .. columns-1 (all when negative) by multi-tangent evaluations, up to 16
+    /// columns per model evaluation; column k is bitwise that of a <c>Dual&lt;double&gt;</c>
+    /// evaluation seeded along e_k.
+    /// </summary>
     private void AutodiffJacobian(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         Span<double> xNext, Span<double> jacobian, int columns = -1)
     {
-        int n = _n, nz = _nz, cols = columns < 0 ? nz : columns;
-        Dual<double>[] z = _z1;
-        Dual<double>[] g = _g1;
-        DualLoad.Constants(x, u, theta, z);
-        ReadOnlySpan<Dual<double>> zx = z.AsSpan(0, n), zu = z.AsSpan(n, _m), zt = z.AsSpan(n + _m, _p);
-        Span<Dual<double>> gs = g;
-        for (int j = 0; j < cols; j++)
+        int cols = columns < 0 ? _nz : columns;
+        for (int c0 = 0; c0 < cols;)
         {
-            double v = z[j].Value;
-            z[j] = new(v, 1.0);
-            _model.Step(zx, zu, zt, gs);
-            z[j] = new(v, 0.0);
-            for (int i = 0; i < n; i++)
+            int width = cols - c0;
+            Span<double> value = c0 == 0 ? xNext : [];
+            if (width <= 4)
             {
-                jacobian[i * nz + j] = g[i].Derivative;
+                JacobianBlock(_w4, x, u, theta, c0, width, value, jacobian);
             }
+            else if (width <= 8)
+            {
+                JacobianBlock(_w8, x, u, theta, c0, width, value, jacobian);
+            }
+            else
+            {
+                width = Math.Min(width, 16);
+                JacobianBlock(_w16, x, u, theta, c0, width, value, jacobian);
+            }
+            c0 += width;
         }
+    }
+
+    /// <summary>Jacobian columns c0 .. c0+width-1 (and the value when xNext is not empty) in one evaluation.</summary>
+    private void JacobianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        int c0, int width, Span<double> xNext, Span<double> jacobian)
+        where TT : struct, ITangents<TT>
+    {
+        int n = _n, m = _m, nz = _nz;
+        MultiDual<TT>[] z = w.Z1;
+        MultiDual<TT>[] g = w.G1;
+        for (int i = 0; i < nz; i++)
+        {
+            double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
+            z[i] = new(v, i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero);
+        }
+        _model.Step<MultiDual<TT>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Span<double> d = stackalloc double[16];
         for (int i = 0; i < n; i++)
         {
-            xNext[i] = g[i].Value;
+            g[i].Tangents.CopyTo(d);
+            d[..width].CopyTo(jacobian.Slice(i * nz + c0, width));
+            if (!xNext.IsEmpty)
+            {
+                xNext[i] = g[i].Value;
+            }
         }
+    }
+
+    /// <summary>The dual-number inputs and outputs of one tangent width.</summary>
+    private sealed class Workspace<TT>(int n, int nz)
+        where TT : struct, ITangents<TT>
+    {
+        public MultiDual<TT>[] Z1 { get; } = new MultiDual<TT>[nz];
+
+        public MultiDual<TT>[] G1 { get; } = new MultiDual<TT>[n];
+
+        public Dual<MultiDual<TT>>[] Z2 { get; } = new Dual<MultiDual<TT>>[nz];
+
+        public Dual<MultiDual<TT>>[] G2 { get; } = new Dual<MultiDual<TT>>[n];
+
+        /// <summary>The unit vectors e_0 .. e_{W-1}.</summary>
+        public TT[] Units { get; } = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];
     }
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)

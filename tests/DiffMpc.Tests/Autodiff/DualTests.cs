@@ -26,7 +26,7 @@ public sealed class DualTests
         "ln_newbase", "exp10m1", "log2p1", "poly",
     ];
 
-    private static T Apply<T>(string name, T x) where T : IFloatingPointIeee754<T>
+    internal static T Apply<T>(string name, T x) where T : IFloatingPointIeee754<T>
     {
         T two = T.CreateChecked(2);
         return name switch
@@ -185,7 +185,7 @@ public sealed class DualTests
         AssertClose(fab, Binary(name, xa, xb).Derivative.Derivative, 1e-6, $"d2{name}/dadb");
     }
 
-    private static T Binary<T>(string name, T a, T b) where T : IFloatingPointIeee754<T> => name switch
+    internal static T Binary<T>(string name, T a, T b) where T : IFloatingPointIeee754<T> => name switch
     {
         "atan2" => T.Atan2(a, b),
         "atan2pi" => T.Atan2Pi(a, b),

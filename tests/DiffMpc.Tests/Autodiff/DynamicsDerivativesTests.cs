@@ -13,7 +13,7 @@ public sealed class DynamicsDerivativesTests
 
     public static TheoryData<string> Models() => ["pendulum", "cartpole", "bicycle", "oscillator"];
 
-    private static IDynamics Create(string name) => name switch
+    internal static IDynamics Create(string name) => name switch
     {
         "pendulum" => new Pendulum(),
         "cartpole" => new Cartpole(),
@@ -138,20 +138,30 @@ public sealed class DynamicsDerivativesTests
         Assert.Equal("lambda", ex.ParamName);
         Assert.Throws<ArgumentNullException>(() => new DynamicsDerivatives(null!));
     }
+}
 
+/// <summary>
+/// Steady-state allocation of the derivative evaluator, run apart from other tests (like the
+/// solver allocation tests): the evaluator calls the model's generic Step for several dual
+/// types, and the warm-up must let the tiered JIT and the runtime's generic-dispatch caches
+/// settle before the per-thread counter is read.
+/// </summary>
+[Collection(DiffMpc.Tests.Performance.SerialAllocationTests.Name)]
+public sealed class DynamicsDerivativesAllocationTests
+{
     [Theory]
     [InlineData("pendulum")]
     [InlineData("cartpole")]
     [InlineData("bicycle")]
     public void JacobianAndLagrangianHessian_AllocateNothingAfterWarmUp(string name)
     {
-        IDynamics model = Create(name);
+        IDynamics model = DynamicsDerivativesTests.Create(name);
         var d = new DynamicsDerivatives(model);
-        (double[] x, double[] u, double[] theta) = RandomPoint(name, new Random(14));
+        (double[] x, double[] u, double[] theta) = DynamicsDerivativesTests.RandomPoint(name, new Random(14));
         int n = d.StateDim, nz = d.InputDim;
         double[] lambda = Enumerable.Repeat(1.0, n).ToArray();
         double[] xNext = new double[n], jac = new double[n * nz], h = new double[nz * nz];
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 60; i++)
         {
             d.Evaluate(x, u, theta, xNext);
             d.Jacobian(x, u, theta, xNext, jac);
