@@ -63,14 +63,7 @@ public readonly partial struct Dual<T>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The maximum.</returns>
-    public static Dual<T> Max(Dual<T> x, Dual<T> y)
-    {
-        if (T.IsNaN(x.Value))
-        {
-            return x;
-        }
-        return T.IsNaN(y.Value) || y.Value > x.Value ? y : x;
-    }
+    public static Dual<T> Max(Dual<T> x, Dual<T> y) => ValueSelection.Max(x.Value, y.Value) ? y : x;
 
     /// <summary>
     /// The smaller of x and y with its tangent. Tie rule: equal values return x (the first
@@ -79,26 +72,19 @@ public readonly partial struct Dual<T>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The minimum.</returns>
-    public static Dual<T> Min(Dual<T> x, Dual<T> y)
-    {
-        if (T.IsNaN(x.Value))
-        {
-            return x;
-        }
-        return T.IsNaN(y.Value) || y.Value < x.Value ? y : x;
-    }
+    public static Dual<T> Min(Dual<T> x, Dual<T> y) => ValueSelection.Min(x.Value, y.Value) ? y : x;
 
     /// <summary>As <see cref="Max"/> (tie: x), but a NaN argument loses to a number.</summary>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The maximum number.</returns>
-    public static Dual<T> MaxNumber(Dual<T> x, Dual<T> y) => T.IsNaN(y.Value) ? x : T.IsNaN(x.Value) || y.Value > x.Value ? y : x;
+    public static Dual<T> MaxNumber(Dual<T> x, Dual<T> y) => ValueSelection.MaxNumber(x.Value, y.Value) ? y : x;
 
     /// <summary>As <see cref="Min"/> (tie: x), but a NaN argument loses to a number.</summary>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The minimum number.</returns>
-    public static Dual<T> MinNumber(Dual<T> x, Dual<T> y) => T.IsNaN(y.Value) ? x : T.IsNaN(x.Value) || y.Value < x.Value ? y : x;
+    public static Dual<T> MinNumber(Dual<T> x, Dual<T> y) => ValueSelection.MinNumber(x.Value, y.Value) ? y : x;
 
     /// <summary>
     /// The argument of larger magnitude with its tangent; equal magnitudes return the
@@ -107,19 +93,7 @@ public readonly partial struct Dual<T>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The argument of larger magnitude.</returns>
-    public static Dual<T> MaxMagnitude(Dual<T> x, Dual<T> y)
-    {
-        if (T.IsNaN(x.Value))
-        {
-            return x;
-        }
-        if (T.IsNaN(y.Value))
-        {
-            return y;
-        }
-        T ax = T.Abs(x.Value), ay = T.Abs(y.Value);
-        return ay > ax || (ay == ax && T.IsNegative(x.Value) && !T.IsNegative(y.Value)) ? y : x;
-    }
+    public static Dual<T> MaxMagnitude(Dual<T> x, Dual<T> y) => ValueSelection.MaxMagnitude(x.Value, y.Value) ? y : x;
 
     /// <summary>
     /// The argument of smaller magnitude with its tangent; equal magnitudes return the negative
@@ -128,33 +102,19 @@ public readonly partial struct Dual<T>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The argument of smaller magnitude.</returns>
-    public static Dual<T> MinMagnitude(Dual<T> x, Dual<T> y)
-    {
-        if (T.IsNaN(x.Value))
-        {
-            return x;
-        }
-        if (T.IsNaN(y.Value))
-        {
-            return y;
-        }
-        T ax = T.Abs(x.Value), ay = T.Abs(y.Value);
-        return ay < ax || (ay == ax && !T.IsNegative(x.Value) && T.IsNegative(y.Value)) ? y : x;
-    }
+    public static Dual<T> MinMagnitude(Dual<T> x, Dual<T> y) => ValueSelection.MinMagnitude(x.Value, y.Value) ? y : x;
 
     /// <summary>As <see cref="MaxMagnitude"/>, but a NaN argument loses to a number.</summary>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The argument of larger magnitude.</returns>
-    public static Dual<T> MaxMagnitudeNumber(Dual<T> x, Dual<T> y) =>
-        T.IsNaN(y.Value) ? x : T.IsNaN(x.Value) ? y : MaxMagnitude(x, y);
+    public static Dual<T> MaxMagnitudeNumber(Dual<T> x, Dual<T> y) => ValueSelection.MaxMagnitudeNumber(x.Value, y.Value) ? y : x;
 
     /// <summary>As <see cref="MinMagnitude"/>, but a NaN argument loses to a number.</summary>
     /// <param name="x">First number.</param>
     /// <param name="y">Second number.</param>
     /// <returns>The argument of smaller magnitude.</returns>
-    public static Dual<T> MinMagnitudeNumber(Dual<T> x, Dual<T> y) =>
-        T.IsNaN(y.Value) ? x : T.IsNaN(x.Value) ? y : MinMagnitude(x, y);
+    public static Dual<T> MinMagnitudeNumber(Dual<T> x, Dual<T> y) => ValueSelection.MinMagnitudeNumber(x.Value, y.Value) ? y : x;
 
     // ---- Predicates (on Value only) ----
 

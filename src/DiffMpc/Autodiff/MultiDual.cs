@@ -371,63 +371,21 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
     private static void ThrowMinAboveMax(MultiDual<TTangents> min, MultiDual<TTangents> max) =>
         throw new ArgumentException($"{nameof(min)} ({min.Value}) must not be above {nameof(max)} ({max.Value}).", nameof(min));
 
-    public static MultiDual<TTangents> Max(MultiDual<TTangents> x, MultiDual<TTangents> y)
-    {
-        if (double.IsNaN(x.Value))
-        {
-            return x;
-        }
-        return double.IsNaN(y.Value) || y.Value > x.Value ? y : x;
-    }
+    public static MultiDual<TTangents> Max(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.Max(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> Min(MultiDual<TTangents> x, MultiDual<TTangents> y)
-    {
-        if (double.IsNaN(x.Value))
-        {
-            return x;
-        }
-        return double.IsNaN(y.Value) || y.Value < x.Value ? y : x;
-    }
+    public static MultiDual<TTangents> Min(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.Min(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MaxNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) =>
-        double.IsNaN(y.Value) ? x : double.IsNaN(x.Value) || y.Value > x.Value ? y : x;
+    public static MultiDual<TTangents> MaxNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MaxNumber(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MinNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) =>
-        double.IsNaN(y.Value) ? x : double.IsNaN(x.Value) || y.Value < x.Value ? y : x;
+    public static MultiDual<TTangents> MinNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MinNumber(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MaxMagnitude(MultiDual<TTangents> x, MultiDual<TTangents> y)
-    {
-        if (double.IsNaN(x.Value))
-        {
-            return x;
-        }
-        if (double.IsNaN(y.Value))
-        {
-            return y;
-        }
-        double ax = Math.Abs(x.Value), ay = Math.Abs(y.Value);
-        return ay > ax || (ay == ax && double.IsNegative(x.Value) && !double.IsNegative(y.Value)) ? y : x;
-    }
+    public static MultiDual<TTangents> MaxMagnitude(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MaxMagnitude(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MinMagnitude(MultiDual<TTangents> x, MultiDual<TTangents> y)
-    {
-        if (double.IsNaN(x.Value))
-        {
-            return x;
-        }
-        if (double.IsNaN(y.Value))
-        {
-            return y;
-        }
-        double ax = Math.Abs(x.Value), ay = Math.Abs(y.Value);
-        return ay < ax || (ay == ax && !double.IsNegative(x.Value) && double.IsNegative(y.Value)) ? y : x;
-    }
+    public static MultiDual<TTangents> MinMagnitude(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MinMagnitude(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MaxMagnitudeNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) =>
-        double.IsNaN(y.Value) ? x : double.IsNaN(x.Value) ? y : MaxMagnitude(x, y);
+    public static MultiDual<TTangents> MaxMagnitudeNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MaxMagnitudeNumber(x.Value, y.Value) ? y : x;
 
-    public static MultiDual<TTangents> MinMagnitudeNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) =>
-        double.IsNaN(y.Value) ? x : double.IsNaN(x.Value) ? y : MinMagnitude(x, y);
+    public static MultiDual<TTangents> MinMagnitudeNumber(MultiDual<TTangents> x, MultiDual<TTangents> y) => ValueSelection.MinMagnitudeNumber(x.Value, y.Value) ? y : x;
 
     // ---- Predicates (on Value only) ----
 
