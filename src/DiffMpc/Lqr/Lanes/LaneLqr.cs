@@ -108,18 +108,62 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             return false;
         }
         TV bad = Factor(mu, g, s);
-        Span<TV> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
+        Span<TV> F = FBuf(g, s), f = fBuf(g, s);
         Span<TV> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m);
-        var muV = Simd.Create<TV>(mu);
 
         // Rollout, then costates, cost and KKT residual (backward in time).
-        Span<TV> tau = s.Tau, lam = s.Lambda, y = s.Y;
+        Span<TV> tau = s.Tau, lam = s.Lambda;
         for (int i = 0; i < n; i++)
         {
             tau[i] = s.X0[i];
         }
         Rollout(T, n, m, K, k, F, f, _hasOffset, tau);
-        TV cost = Simd.Zero<TV>(), residual = Simd.Zero<TV>(), scale = Simd.Zero<TV>(), finite = Simd.Zero<TV>();
+        Costates(g, s, Simd.Create<TV>(mu), out TV cost, out TV residual, out TV scale, ref bad);
+
+        // Unpack the valid lanes.
+        LaneBlas.Copy(tau, Group(_tau, g, T * N));
+        LaneBlas.Copy(lam, Group(_lambda, g, T * n));
+        LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
+        for (int j = 0; j < W; j++)
+        {
+            int b = g * W + j;
+            if (b >= B)
+            {
+                break;
+            }
+            ulong flag = Simd.GetBits(bad, j);
+            SolveStatus status = flag == 0 ? SolveStatus.Converged
+                : (flag & Scratch.NonFiniteBit) != 0 && (flag & ~Scratch.NonFiniteBit) == 0 ? SolveStatus.NonFinite
+                : SolveStatus.NotPositiveDefinite;
+            bool ok = status == SolveStatus.Converged;
+            status = SolutionWriter.CheckAccuracy(status, Simd.Get(residual, j), Simd.Get(scale, j));
+            _ws.Status[b] = status;
+            _ws.Cost[b] = ok ? Simd.Get(cost, j) : double.NaN;
+            _ws.KktResidual[b] = ok ? Simd.Get(residual, j) : double.NaN;
+            _ws.ActiveCount[b] = 0;
+            _ws.Iterations[b] = 1;
+            _ws.StepNorm[b] = 0;
+            differentiable[b] = status == SolveStatus.Converged;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// The phase Costates of group g after the rollout (tau in the worker's scratch): costates
+    /// lambda (backward in time), the cost, the KKT residual of the controls and the scale of its
+    /// terms; lanes with a non-finite tau, lambda or cost are flagged in <paramref name="bad"/>.
+    /// A method of its own so its many small operations get their own inlining budget.
+    /// </summary>
+    private void Costates(int g, Scratch s, TV muV, out TV cost, out TV residual, out TV scale, ref TV bad)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s);
+        Span<TV> tau = s.Tau, lam = s.Lambda, y = s.Y;
+        cost = Simd.Zero<TV>();
+        residual = Simd.Zero<TV>();
+        scale = Simd.Zero<TV>();
+        TV finite = Simd.Zero<TV>();
         var halfV = Simd.Create<TV>(0.5);
         for (int t = T - 1; t >= 0; t--)
         {
@@ -154,34 +198,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             LaneBlas.AddZeroProducts(lamt, ref finite);
         }
         bad = Simd.Or(bad, Simd.And(LaneBlas.NonFinite(Simd.Fma(cost, Simd.Zero<TV>(), finite)), s.NonFiniteFlag));
-
-        // Unpack the valid lanes.
-        tau.CopyTo(Group(_tau, g, T * N));
-        lam.CopyTo(Group(_lambda, g, T * n));
-        LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
-        LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
-        for (int j = 0; j < W; j++)
-        {
-            int b = g * W + j;
-            if (b >= B)
-            {
-                break;
-            }
-            ulong flag = Simd.GetBits(bad, j);
-            SolveStatus status = flag == 0 ? SolveStatus.Converged
-                : (flag & Scratch.NonFiniteBit) != 0 && (flag & ~Scratch.NonFiniteBit) == 0 ? SolveStatus.NonFinite
-                : SolveStatus.NotPositiveDefinite;
-            bool ok = status == SolveStatus.Converged;
-            status = SolutionWriter.CheckAccuracy(status, Simd.Get(residual, j), Simd.Get(scale, j));
-            _ws.Status[b] = status;
-            _ws.Cost[b] = ok ? Simd.Get(cost, j) : double.NaN;
-            _ws.KktResidual[b] = ok ? Simd.Get(residual, j) : double.NaN;
-            _ws.ActiveCount[b] = 0;
-            _ws.Iterations[b] = 1;
-            _ws.StepNorm[b] = 0;
-            differentiable[b] = status == SolveStatus.Converged;
-        }
-        return true;
     }
 
     /// <summary>

@@ -369,14 +369,24 @@ internal static class LanePacking
     public static void Gather<TV>(double[] a, int offset, int size, int count, ReadOnlySpan<int> lane, Span<TV> dst, ref TV check)
         where TV : struct
     {
-        int w = Simd.Width<TV>();
+        // Rows of the lanes' elements; each vector is built from one entry of every row.
+        ReadOnlySpan<double> r0 = a.AsSpan(offset + lane[0] * size, count), r1 = a.AsSpan(offset + lane[1] * size, count);
+        ReadOnlySpan<double> r2 = a.AsSpan(offset + lane[2] * size, count), r3 = a.AsSpan(offset + lane[3] * size, count);
+        if (typeof(TV) == typeof(V))
+        {
+            ReadOnlySpan<double> r4 = a.AsSpan(offset + lane[4] * size, count), r5 = a.AsSpan(offset + lane[5] * size, count);
+            ReadOnlySpan<double> r6 = a.AsSpan(offset + lane[6] * size, count), r7 = a.AsSpan(offset + lane[7] * size, count);
+            for (int e = 0; e < count; e++)
+            {
+                TV x = Simd.From<TV>(Vector512.Create(r0[e], r1[e], r2[e], r3[e], r4[e], r5[e], r6[e], r7[e]));
+                check = Simd.Fma(x, default, check);
+                dst[e] = x;
+            }
+            return;
+        }
         for (int e = 0; e < count; e++)
         {
-            TV x = default;
-            for (int j = 0; j < w; j++)
-            {
-                x = Simd.With(x, j, a[offset + lane[j] * size + e]);
-            }
+            TV x = Simd.From<TV>(Vector256.Create(r0[e], r1[e], r2[e], r3[e]));
             check = Simd.Fma(x, default, check);
             dst[e] = x;
         }
@@ -387,18 +397,25 @@ internal static class LanePacking
         where TV : struct
     {
         int w = Simd.Width<TV>(), first = g * w;
-        int count = Math.Min(w, B - first);
+        if (first + w <= B)
+        {
+            // A full group: each stage's W rows are one transposed block store per W entries.
+            TV all = Simd.AllBitsSet<TV>();
+            for (int t = 0; t < T; t++)
+            {
+                Scatter(src.Slice(t * size, size), all, dst, (t * B + first) * size, size);
+            }
+            return;
+        }
         for (int t = 0; t < T; t++)
         {
-            ref double d0 = ref dst[(t * B + first) * size];
-            _ = dst[(t * B + first + count - 1) * size + size - 1];   // bounds of the last row
             ReadOnlySpan<TV> st = src.Slice(t * size, size);
-            for (int e = 0; e < size; e++)
+            for (int j = 0; first + j < B; j++)
             {
-                TV x = st[e];
-                for (int j = 0; j < count; j++)
+                Span<double> d = dst.AsSpan((t * B + first + j) * size, size);
+                for (int e = 0; e < size; e++)
                 {
-                    Unsafe.Add(ref d0, j * size + e) = Simd.Get(x, j);
+                    d[e] = Simd.Get(st[e], j);
                 }
             }
         }
