@@ -37,7 +37,10 @@ public sealed class LqrSolver
     private readonly BatchRunner _runner;
     private readonly LaneLqr? _lanes;
     private readonly BatchRunner? _laneRunner;
+    private readonly int _laneWorkers;
     private bool _solvedInLanes;
+    private LaneBoxLqr? _boxLanes;
+    private bool _solvedInBoxLanes;
     private readonly bool[] _invalidGroup = [];
     private double[]? _dLdx;
     private double[]? _dLdu;
@@ -73,6 +76,7 @@ public sealed class LqrSolver
         {
             int groups = LaneLqr.GroupCount(dimensions.BatchSize);
             int laneWorkers = Math.Min(workers, groups);
+            _laneWorkers = laneWorkers;
             _lanes = new LaneLqr(dimensions, _ws, laneWorkers);
             _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * LaneBlas.Width / 4, RunGroup);
             _invalidGroup = new bool[groups];
@@ -84,6 +88,18 @@ public sealed class LqrSolver
 
     /// <summary>The validated settings.</summary>
     public MpcOptions Options { get; }
+
+    /// <summary>
+    /// Test hook: solve box-constrained problems element by element even where the SIMD-lane path
+    /// applies (the reference the lane path is checked against).
+    /// </summary>
+    internal bool ForceScalarBox { get; set; }
+
+    /// <summary>
+    /// Elements of the last box-constrained solve in lanes whose DDP result was handed to the
+    /// per-element active-set method (0 when the last solve did not use the box lane path).
+    /// </summary>
+    internal int BoxLaneFallbacks => _solvedInBoxLanes ? _boxLanes!.FallbackCount : 0;
 
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>
@@ -131,11 +147,20 @@ public sealed class LqrSolver
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
         _solvedInLanes = _lanes is not null && !_box.IsBounded;
+        // Box-constrained problems use the lane path under the same shape condition (never
+        // depending on B), except T = 1, which has no dynamics to batch.
+        _solvedInBoxLanes = _lanes is not null && _box.IsBounded && Dimensions.Horizon > 1 && !ForceScalarBox;
         _ws.Cancellation = cancellationToken;
         if (_solvedInLanes)
         {
             _lanes!.Prepare(_data);
             _laneRunner!.Run((int)Phase.Forward);
+        }
+        else if (_solvedInBoxLanes)
+        {
+            _boxLanes ??= new LaneBoxLqr(Dimensions, _ws, _laneWorkers);
+            _boxLanes.Prepare(_data, _box, uInit, Options);
+            _laneRunner!.Run((int)Phase.BoxForward);
         }
         else
         {
@@ -167,10 +192,10 @@ public sealed class LqrSolver
         EnsureGradients(_problem);
         _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)
             && IsPerElement(_problem.Dynamics) && (_problem.DynamicsOffset is null || IsPerElement(_problem.DynamicsOffset));
-        if (_solvedInLanes)
+        if (_solvedInLanes || _solvedInBoxLanes)
         {
             (_dLdx, _dLdu) = (dLdx, dLdu);
-            _laneRunner!.Run((int)Phase.Backward);
+            _laneRunner!.Run((int)(_solvedInLanes ? Phase.Backward : Phase.BoxBackward));
             (_dLdx, _dLdu) = (null, null);
         }
         else
@@ -187,6 +212,8 @@ public sealed class LqrSolver
         Forward,
         Backward,
         Validate,
+        BoxForward,
+        BoxBackward,
     }
 
     private void ThrowIfCancelled(CancellationToken cancellationToken)
@@ -256,13 +283,20 @@ public sealed class LqrSolver
         {
             _invalidGroup[g] = !GroupFinite(g);
         }
-        else if ((Phase)phase == Phase.Forward)
+        else if ((Phase)phase is Phase.Forward or Phase.BoxForward)
         {
             if (_ws.Cancellation.IsCancellationRequested)
             {
                 return;
             }
-            _lanes!.Forward(_data, g, worker, _differentiable);
+            if ((Phase)phase == Phase.Forward)
+            {
+                _lanes!.Forward(_data, g, worker, _differentiable);
+            }
+            else
+            {
+                _boxLanes!.Forward(_data, g, worker, _differentiable);
+            }
             int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
             for (int b = g * LaneBlas.Width; b < end; b++)
             {
@@ -271,7 +305,14 @@ public sealed class LqrSolver
         }
         else
         {
-            _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
+            if ((Phase)phase == Phase.Backward)
+            {
+                _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
+            }
+            else
+            {
+                _boxLanes!.Backward(_data, _dLdx, _dLdu, g, worker);
+            }
             int end = Math.Min(Dimensions.BatchSize, (g + 1) * LaneBlas.Width);
             for (int b = g * LaneBlas.Width; b < end; b++)
             {
@@ -381,7 +422,7 @@ public sealed class LqrSolver
         return true;
     }
 
-    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes);
+    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes || _solvedInBoxLanes);
 
     private void EnsureGradients(LqrProblem p)
     {
