@@ -5,7 +5,9 @@
 // replaced by the identity, M = blend(H, I): its Cholesky factor is the compact factor of H_ff
 // with identity rows interleaved, so one lane kernel serves every lane's free set, and a solve
 // with a right-hand side that is zero on the clamped entries leaves them zero.
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using V = System.Runtime.Intrinsics.Vector512<double>;
 
@@ -28,7 +30,8 @@ internal sealed class LaneBoxQp
     private readonly V[] _grad;
     private readonly V[] _dir;
     private readonly V[] _trial;
-    private readonly V[] _y;
+    private readonly V[] _hx;
+    private readonly V[] _ht;
     private readonly V[] _factoredFree;
     private readonly V[] _blend;
 
@@ -38,7 +41,8 @@ internal sealed class LaneBoxQp
         _grad = new V[m];
         _dir = new V[m];
         _trial = new V[m];
-        _y = new V[m];
+        _hx = new V[m];
+        _ht = new V[m];
         _factoredFree = new V[m];
         _blend = new V[m * m];
     }
@@ -66,12 +70,26 @@ internal sealed class LaneBoxQp
         Span<V> l, Span<V> dinv, int maxIterations, V run)
     {
         int m = _m;
-        Span<V> grad = _grad, dir = _dir, trial = _trial, factoredFree = _factoredFree;
+        Debug.Assert(h.Length >= m * m && g.Length >= m && lo.Length >= m && hi.Length >= m && x.Length >= m
+            && free.Length >= m && l.Length >= m * m && dinv.Length >= m);
+        ref V G = ref MemoryMarshal.GetReference(g);
+        ref V Lo = ref MemoryMarshal.GetReference(lo);
+        ref V Hi = ref MemoryMarshal.GetReference(hi);
+        ref V X = ref MemoryMarshal.GetReference(x);
+        ref V Free = ref MemoryMarshal.GetReference(free);
+        ref V Grad = ref MemoryMarshal.GetArrayDataReference(_grad);
+        ref V Dir = ref MemoryMarshal.GetArrayDataReference(_dir);
+        ref V Trial = ref MemoryMarshal.GetArrayDataReference(_trial);
+        ref V Hx = ref MemoryMarshal.GetArrayDataReference(_hx);
+        ref V Ht = ref MemoryMarshal.GetArrayDataReference(_ht);
+        ref V Factored = ref MemoryMarshal.GetArrayDataReference(_factoredFree);
         for (int i = 0; i < m; i++)
         {
-            x[i] = LaneMask.Clamp(x[i], lo[i], hi[i]);
+            Unsafe.Add(ref X, i) = LaneMask.Clamp(Unsafe.Add(ref X, i), Unsafe.Add(ref Lo, i), Unsafe.Add(ref Hi, i));
         }
-        V value = V.Zero, haveValue = V.Zero, bad = V.Zero;
+        LaneBlas.Gemv(m, m, h, m, 1, x, _hx, accumulate: false);   // H x, kept current as x changes
+        V value = Value(m, ref X, ref Hx, ref G);
+        V bad = V.Zero;
         var zero = V.Zero;
         var armijo = Vector512.Create(Armijo);
         var decay = Vector512.Create(StepDecay);
@@ -79,37 +97,34 @@ internal sealed class LaneBoxQp
         var roundoff = Vector512.Create(RoundoffLevel);
         for (int iter = 0; ; iter++)
         {
-            // Gradient and clamped set at x.
-            g.CopyTo(grad);
-            LaneBlas.Gemv(m, m, h, m, 1, x, grad, accumulate: true);
-            V changed = iter == 0 ? run : V.Zero;
+            // Gradient, clamped set and free-gradient size at x.
+            V changed = iter == 0 ? run : zero, gFree = zero;
             for (int i = 0; i < m; i++)
             {
-                V clamped = (Vector512.LessThanOrEqual(x[i], lo[i]) & Vector512.GreaterThanOrEqual(grad[i], zero))
-                    | (Vector512.GreaterThanOrEqual(x[i], hi[i]) & Vector512.LessThanOrEqual(grad[i], zero));
-                V f = Vector512.ConditionalSelect(run, ~clamped, free[i]);
-                free[i] = f;
-                changed |= (f ^ factoredFree[i]) & run;
+                V gi = Unsafe.Add(ref G, i) + Unsafe.Add(ref Hx, i);
+                Unsafe.Add(ref Grad, i) = gi;
+                V xi = Unsafe.Add(ref X, i);
+                V clamped = (Vector512.LessThanOrEqual(xi, Unsafe.Add(ref Lo, i)) & Vector512.GreaterThanOrEqual(gi, zero))
+                    | (Vector512.GreaterThanOrEqual(xi, Unsafe.Add(ref Hi, i)) & Vector512.LessThanOrEqual(gi, zero));
+                V f = Vector512.ConditionalSelect(run, ~clamped, Unsafe.Add(ref Free, i));
+                Unsafe.Add(ref Free, i) = f;
+                changed |= f ^ Unsafe.Add(ref Factored, i);
+                gFree = Vector512.Max(gFree, Vector512.ConditionalSelect(f, Vector512.Abs(gi), zero));
             }
-            if (LaneMask.Any(changed))
+            if (LaneMask.Any(changed & run))
             {
                 // Lanes whose free set did not change get bitwise the factor they had.
                 V notPd = FactorFree(m, h, m, free, _blend, l, dinv) & run;
                 bad |= notPd;
                 run &= ~notPd;
-                free.CopyTo(factoredFree);
+                free[..m].CopyTo(_factoredFree);
             }
 
             // Converged when the free gradient is at the round-off level of g + H x (scale >= 1).
-            V gFree = V.Zero;
-            for (int i = 0; i < m; i++)
-            {
-                gFree = Vector512.Max(gFree, Vector512.ConditionalSelect(free[i], Vector512.Abs(grad[i]), zero));
-            }
             V small = Vector512.LessThanOrEqual(gFree, roundoff);
             if (LaneMask.Any(run & ~small))
             {
-                small |= Vector512.LessThanOrEqual(gFree, roundoff * Scale(h, g, x));
+                small |= Vector512.LessThanOrEqual(gFree, roundoff * Scale(m, h, ref G, ref X));
             }
             run &= ~small;
             if (!LaneMask.Any(run) || iter >= maxIterations)
@@ -120,14 +135,15 @@ internal sealed class LaneBoxQp
             // Newton direction on the free set: dir_f = -H_ff^{-1} grad_f, dir_c = 0.
             for (int i = 0; i < m; i++)
             {
-                dir[i] = Vector512.ConditionalSelect(free[i], grad[i], zero);
+                Unsafe.Add(ref Dir, i) = Vector512.ConditionalSelect(Unsafe.Add(ref Free, i), Unsafe.Add(ref Grad, i), zero);
             }
-            LaneBlas.Potrs(m, 1, l, dinv, dir, 1);
-            V slope = V.Zero;
+            CholeskySolve(m, l, dinv, ref Dir);
+            V slope = zero;
             for (int i = 0; i < m; i++)
             {
-                dir[i] = Vector512.ConditionalSelect(free[i], -dir[i], zero);
-                slope = Vector512.FusedMultiplyAdd(dir[i], grad[i], slope);
+                V di = Vector512.ConditionalSelect(Unsafe.Add(ref Free, i), -Unsafe.Add(ref Dir, i), zero);
+                Unsafe.Add(ref Dir, i) = di;
+                slope = Vector512.FusedMultiplyAdd(di, Unsafe.Add(ref Grad, i), slope);
             }
             run &= Vector512.LessThan(slope, zero);   // else the free gradient is at round-off level
             if (!LaneMask.Any(run))
@@ -136,35 +152,33 @@ internal sealed class LaneBoxQp
             }
 
             // Projected Armijo line search, one step size per lane.
-            V need = run & ~haveValue;
-            if (LaneMask.Any(need))
-            {
-                value = Vector512.ConditionalSelect(need, Value(h, g, x), value);
-                haveValue |= run;
-            }
             V step = V.One, search = run;
             while (true)
             {
+                V decrease = zero;
                 for (int i = 0; i < m; i++)
                 {
-                    trial[i] = LaneMask.Clamp(x[i] + step * dir[i], lo[i], hi[i]);
+                    V xi = Unsafe.Add(ref X, i);
+                    V ti = LaneMask.Clamp(xi + step * Unsafe.Add(ref Dir, i), Unsafe.Add(ref Lo, i), Unsafe.Add(ref Hi, i));
+                    Unsafe.Add(ref Trial, i) = ti;
+                    decrease = Vector512.FusedMultiplyAdd(Unsafe.Add(ref Grad, i), ti - xi, decrease);
                 }
-                V trialValue = Value(h, g, trial);
-                V decrease = V.Zero;
-                for (int i = 0; i < m; i++)
-                {
-                    decrease = Vector512.FusedMultiplyAdd(grad[i], trial[i] - x[i], decrease);
-                }
+                LaneBlas.Gemv(m, m, h, m, 1, _trial, _ht, accumulate: false);
+                V trialValue = Value(m, ref Trial, ref Ht, ref G);
                 V accept = search & Vector512.LessThanOrEqual(trialValue - value, armijo * decrease);
-                value = Vector512.ConditionalSelect(accept, trialValue, value);
-                for (int i = 0; i < m; i++)
+                if (LaneMask.Any(accept))
                 {
-                    x[i] = Vector512.ConditionalSelect(accept, trial[i], x[i]);
-                }
-                search &= ~accept;
-                if (!LaneMask.Any(search))
-                {
-                    break;
+                    value = Vector512.ConditionalSelect(accept, trialValue, value);
+                    for (int i = 0; i < m; i++)
+                    {
+                        Unsafe.Add(ref X, i) = Vector512.ConditionalSelect(accept, Unsafe.Add(ref Trial, i), Unsafe.Add(ref X, i));
+                        Unsafe.Add(ref Hx, i) = Vector512.ConditionalSelect(accept, Unsafe.Add(ref Ht, i), Unsafe.Add(ref Hx, i));
+                    }
+                    search &= ~accept;
+                    if (!LaneMask.Any(search))
+                    {
+                        break;
+                    }
                 }
                 step = Vector512.ConditionalSelect(search, step * decay, step);
                 V noDescent = search & Vector512.LessThan(step, minStep);
@@ -179,6 +193,35 @@ internal sealed class LaneBoxQp
             {
                 return bad;
             }
+        }
+    }
+
+    /// <summary>
+    /// Solves (L L') y = r in place for one lane right-hand side (the operations of
+    /// <see cref="LaneBlas.Potrs"/> with nrhs = 1, without its strided slices).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void CholeskySolve(int m, ReadOnlySpan<V> l, ReadOnlySpan<V> dinv, ref V r)
+    {
+        ref V L = ref MemoryMarshal.GetReference(l);
+        ref V D = ref MemoryMarshal.GetReference(dinv);
+        for (int i = 0; i < m; i++)
+        {
+            V s = Unsafe.Add(ref r, i);
+            for (int p = 0; p < i; p++)
+            {
+                s = Vector512.FusedMultiplyAdd(-Unsafe.Add(ref L, i * m + p), Unsafe.Add(ref r, p), s);
+            }
+            Unsafe.Add(ref r, i) = s * Unsafe.Add(ref D, i);
+        }
+        for (int i = m - 1; i >= 0; i--)
+        {
+            V s = Unsafe.Add(ref r, i);
+            for (int p = i + 1; p < m; p++)
+            {
+                s = Vector512.FusedMultiplyAdd(-Unsafe.Add(ref L, p * m + i), Unsafe.Add(ref r, p), s);
+            }
+            Unsafe.Add(ref r, i) = s * Unsafe.Add(ref D, i);
         }
     }
 
@@ -204,34 +247,31 @@ internal sealed class LaneBoxQp
     }
 
     /// <summary>max(1, max_i |g_i| + sum_j |H_ij x_j|): the size of the terms of g + H x.</summary>
-    private V Scale(ReadOnlySpan<V> h, ReadOnlySpan<V> g, ReadOnlySpan<V> x)
+    private static V Scale(int m, ReadOnlySpan<V> h, ref V G, ref V X)
     {
-        int m = _m;
+        ref V H = ref MemoryMarshal.GetReference(h);
         V scale = V.One;
         for (int i = 0; i < m; i++)
         {
             V hx = V.Zero;
             for (int j = 0; j < m; j++)
             {
-                hx += Vector512.Abs(h[i * m + j] * x[j]);
+                hx += Vector512.Abs(Unsafe.Add(ref H, i * m + j) * Unsafe.Add(ref X, j));
             }
-            scale = Vector512.Max(scale, Vector512.Abs(g[i]) + hx);
+            scale = Vector512.Max(scale, Vector512.Abs(Unsafe.Add(ref G, i)) + hx);
         }
         return scale;
     }
 
-    /// <summary>1/2 x' H x + g' x per lane.</summary>
+    /// <summary>1/2 x' H x + g' x per lane, given hx = H x.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private V Value(ReadOnlySpan<V> h, ReadOnlySpan<V> g, ReadOnlySpan<V> x)
+    private static V Value(int m, ref V X, ref V Hx, ref V G)
     {
-        int m = _m;
-        Span<V> y = _y;
-        LaneBlas.Gemv(m, m, h, m, 1, x, y, accumulate: false);
         var half = Vector512.Create(0.5);
         V v = V.Zero;
         for (int i = 0; i < m; i++)
         {
-            v = Vector512.FusedMultiplyAdd(x[i], Vector512.FusedMultiplyAdd(half, y[i], g[i]), v);
+            v = Vector512.FusedMultiplyAdd(Unsafe.Add(ref X, i), Vector512.FusedMultiplyAdd(half, Unsafe.Add(ref Hx, i), Unsafe.Add(ref G, i)), v);
         }
         return v;
     }
