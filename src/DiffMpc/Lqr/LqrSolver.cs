@@ -101,6 +101,9 @@ public sealed class LqrSolver
     /// </summary>
     internal int BoxLaneFallbacks => _solvedInBoxLanes ? _boxLanes!.FallbackCount : 0;
 
+    /// <summary>True when the last solve was box-constrained and ran on the SIMD-lane path.</summary>
+    internal bool SolvedInBoxLanes => _solvedInBoxLanes;
+
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>
     /// <param name="uInit">Optional warm start for the controls of a box-constrained problem,
