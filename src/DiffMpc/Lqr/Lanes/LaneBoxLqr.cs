@@ -129,7 +129,7 @@ internal sealed class LaneBoxLqr
         }
         k.Clear();
         RolloutOpenLoop(s, tau);
-        V cost = Cost(s, tau);
+        V cost = Cost(s, tau, s.Grad);
         V active = ~LaneBlas.NonFinite(cost);
         status.Fill(SolveStatus.MaxIterations);
         SetStatus(status, ~active, SolveStatus.NonFinite);
@@ -145,7 +145,6 @@ internal sealed class LaneBoxLqr
                 break;   // the solver throws OperationCanceledException once the batch returns
             }
             iterations += LaneMask.Count(active);
-            CostGradient(s, tau, s.Grad);
             V notPd = Sweep(s, g, finalize: false, active) & active;
             SetStatus(status, notPd, SolveStatus.NotPositiveDefinite);
             active &= ~notPd;
@@ -333,17 +332,8 @@ internal sealed class LaneBoxLqr
             {
                 LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
             }
-            Span<V> dkt = dk.Slice(t * m, m);
-            ReadOnlySpan<V> ft = free.Slice(t * m, m);
-            for (int i = 0; i < m; i++)
-            {
-                dkt[i] = Vector512.ConditionalSelect(ft[i], q[n + i], V.Zero);
-            }
-            LaneBlas.Potrs(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), dkt, 1);
-            for (int i = 0; i < m; i++)
-            {
-                dkt[i] = Vector512.ConditionalSelect(ft[i], -dkt[i], V.Zero);
-            }
+            LaneBoxQp.SolveFree(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), free.Slice(t * m, m), q[n..], 1,
+                dk.Slice(t * m, m), 1, s.Col);
             q[..n].CopyTo(v);
             LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
         }
@@ -401,7 +391,7 @@ internal sealed class LaneBoxLqr
         V bad = V.Zero;
         for (int t = T - 1; t >= 0; t--)
         {
-            grad.Slice(t * N, N).CopyTo(q);
+            Copy(grad.Slice(t * N, N), q);
             if (t < T - 1)
             {
                 ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
@@ -412,7 +402,7 @@ internal sealed class LaneBoxLqr
             }
             else
             {
-                C.Slice(t * N * N, N * N).CopyTo(Q);
+                Copy(C.Slice(t * N * N, N * N), Q);
             }
             for (int i = 0; i < m; i++)
             {
@@ -458,7 +448,7 @@ internal sealed class LaneBoxLqr
                     Ki[j] = Vector512.ConditionalSelect(fi, row[j], V.Zero);
                 }
             }
-            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);
+            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);   // rows at once: the columns' substitutions run in parallel
             for (int i = 0; i < m; i++)
             {
                 Span<V> Ki = Kt.Slice(i * n, n);
@@ -470,22 +460,14 @@ internal sealed class LaneBoxLqr
             }
             if (finalize)
             {
-                for (int i = 0; i < m; i++)
-                {
-                    kt[i] = Vector512.ConditionalSelect(free[i], q[n + i], V.Zero);
-                }
-                LaneBlas.Potrs(m, 1, Lt, dinv, kt, 1);
-                for (int i = 0; i < m; i++)
-                {
-                    kt[i] = Vector512.ConditionalSelect(free[i], -kt[i], V.Zero);
-                }
+                LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1, s.Col);
             }
 
             // V = Q_xx + Q_xu K (lower triangle, mirrored), v = q_x + Q_xu k, with Q_xu[i][j] =
             // Q[n + j][i] read from the lower triangle.
             for (int i = 0; i < n; i++)
             {
-                Q.Slice(i * N, i + 1).CopyTo(V_.Slice(i * n, i + 1));
+                Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
             }
             LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
             for (int i = 0; i < n; i++)
@@ -495,7 +477,7 @@ internal sealed class LaneBoxLqr
                     V_[j * n + i] = V_[i * n + j];
                 }
             }
-            q[..n].CopyTo(v);
+            Copy(q[..n], v);
             LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
         }
         return bad;
@@ -512,7 +494,7 @@ internal sealed class LaneBoxLqr
     private V LineSearch(Scratch s, int g, V active, ref V cost, ref V stepNorm, out V fullStep, out V lastTrialCost)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<V> tau = s.Tau, trial = s.Trial, next = s.Next;
+        Span<V> tau = s.Tau;
         var decay = Vector512.Create(_o.LineSearchDecay);
         V alpha = V.One, searching = active, accepted = V.Zero;
         V newCost = cost, newNorm = stepNorm;
@@ -521,12 +503,13 @@ internal sealed class LaneBoxLqr
         V allowance = Allowance(cost);
         for (int ls = 0; ls < _o.LineSearchMaxSteps && LaneMask.Any(searching); ls++)
         {
-            Rollout(s, g, alpha, clamp: true, tau, trial);
-            V trialCost = Cost(s, trial);
+            Rollout(s, g, alpha, clamp: true, tau, s.Trial);
+            V trialCost = Cost(s, s.Trial, s.TrialGrad);
             lastTrialCost = Vector512.ConditionalSelect(searching, trialCost, lastTrialCost);
             V accept = searching & Vector512.LessThanOrEqual(trialCost, allowance);
             if (LaneMask.Any(accept))
             {
+                ReadOnlySpan<V> trial = s.Trial;
                 V norm = V.Zero;
                 for (int t = 0; t < T; t++)
                 {
@@ -543,13 +526,14 @@ internal sealed class LaneBoxLqr
                 }
                 if (accept.Equals(V.AllBitsSet))
                 {
-                    (s.Trial, s.Next) = (s.Next, s.Trial);   // every lane accepted at once
-                    next = s.Next;
-                    trial = s.Trial;
+                    // Every lane accepted at once: the trial buffers become the accepted ones.
+                    (s.Trial, s.Next) = (s.Next, s.Trial);
+                    (s.TrialGrad, s.NextGrad) = (s.NextGrad, s.TrialGrad);
                 }
                 else
                 {
-                    LaneMask.Select(accept, trial, next);
+                    LaneMask.Select(accept, s.Trial, s.Next);
+                    LaneMask.Select(accept, s.TrialGrad, s.NextGrad);
                 }
                 accepted |= accept;
                 searching &= ~accept;
@@ -558,7 +542,8 @@ internal sealed class LaneBoxLqr
         }
         if (LaneMask.Any(accepted))
         {
-            LaneMask.Select(accepted, next, tau);
+            LaneMask.Select(accepted, s.Next, tau);
+            LaneMask.Select(accepted, s.NextGrad, s.Grad);
         }
         cost = newCost;
         stepNorm = newNorm;
@@ -622,13 +607,17 @@ internal sealed class LaneBoxLqr
         int n = _d.StateDim, N = _d.TauDim;
         if (_hasOffset)
         {
-            s.f.AsSpan(t * n, n).CopyTo(xNext);
+            Copy(s.f.AsSpan(t * n, n), xNext);
         }
         LaneBlas.Gemv(n, N, s.F.AsSpan(t * n * N, n * N), N, 1, taut, xNext, accumulate: _hasOffset);
     }
 
-    /// <summary>sum_t 1/2 tau_t' (sym(C_t) + mu I_u) tau_t + c_t' tau_t per lane.</summary>
-    private V Cost(Scratch s, ReadOnlySpan<V> tau)
+    /// <summary>
+    /// sum_t 1/2 tau_t' (sym(C_t) + mu I_u) tau_t + c_t' tau_t per lane, and, when
+    /// <paramref name="grad"/> is not empty, the cost gradient g_t = (sym(C_t) + mu I_u) tau_t + c_t
+    /// into it.
+    /// </summary>
+    private V Cost(Scratch s, ReadOnlySpan<V> tau, Span<V> grad = default)
     {
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
         Span<V> y = s.Y;
@@ -650,6 +639,14 @@ internal sealed class LaneBoxLqr
                 lin = Vector512.FusedMultiplyAdd(ct[i], taut[i], lin);
             }
             cost += Vector512.FusedMultiplyAdd(halfV, quad, lin);
+            if (!grad.IsEmpty)
+            {
+                Span<V> gt = grad.Slice(t * N, N);
+                for (int i = 0; i < N; i++)
+                {
+                    gt[i] = y[i] + ct[i];
+                }
+            }
         }
         return cost;
     }
@@ -813,6 +810,15 @@ internal sealed class LaneBoxLqr
 
     private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);
 
+    /// <summary>dst = src for short lane vectors (a plain loop: cheaper than a memmove call at these sizes).</summary>
+    private static void Copy(ReadOnlySpan<V> src, Span<V> dst)
+    {
+        for (int i = 0; i < src.Length; i++)
+        {
+            dst[i] = src[i];
+        }
+    }
+
     /// <summary>Lane temporaries of one worker.</summary>
     private sealed class Scratch
     {
@@ -831,6 +837,9 @@ internal sealed class LaneBoxLqr
             Trial = new V[T * N];
             Next = new V[T * N];
             Grad = new V[T * N];
+            TrialGrad = new V[T * N];
+            NextGrad = new V[T * N];
+            Col = new V[m];
             k = new V[T * m];
             Lambda = new V[T * n];
             R = new V[T * m];
@@ -880,8 +889,17 @@ internal sealed class LaneBoxLqr
         /// <summary>The accepted trials of the lanes that accepted so far in a line search, [T][N].</summary>
         public V[] Next { get; set; }
 
-        /// <summary>Cost gradient g_t (forward) or loss gradient (backward), [T][N].</summary>
+        /// <summary>Cost gradient g_t at the iterate (forward) or loss gradient (backward), [T][N].</summary>
         public V[] Grad { get; }
+
+        /// <summary>Cost gradient at <see cref="Trial"/>, [T][N].</summary>
+        public V[] TrialGrad { get; set; }
+
+        /// <summary>Cost gradient at <see cref="Next"/>, [T][N].</summary>
+        public V[] NextGrad { get; set; }
+
+        /// <summary>One column of a free-block solve, [m].</summary>
+        public V[] Col { get; }
 
         /// <summary>k_t (forward, box-QP warm start) or dk_t (backward), [T][m].</summary>
         public V[] k { get; }

@@ -197,6 +197,36 @@ internal sealed class LaneBoxQp
     }
 
     /// <summary>
+    /// dst = -blend(A, I)^{-1} rhs on the free rows and 0 on the clamped rows, column by column
+    /// (<paramref name="cols"/> columns; row i of rhs at rhs[i * rhsStride], of dst at
+    /// dst[i * dstStride]), with L, 1/diag(L) from <see cref="FactorFree"/>: K_t = -H_ff^{-1} Q_fx
+    /// and k_t = -H_ff^{-1} q_f. The rows of clamped entries enter as zero, so they stay zero
+    /// through the solve. <paramref name="col"/> is m scratch entries.
+    /// </summary>
+    public static void SolveFree(int m, int cols, ReadOnlySpan<V> l, ReadOnlySpan<V> dinv, ReadOnlySpan<V> free,
+        ReadOnlySpan<V> rhs, int rhsStride, Span<V> dst, int dstStride, Span<V> col)
+    {
+        Debug.Assert(l.Length >= m * m && dinv.Length >= m && free.Length >= m && col.Length >= m);
+        Debug.Assert(rhs.Length >= (m - 1) * rhsStride + cols && dst.Length >= (m - 1) * dstStride + cols);
+        ref V R = ref MemoryMarshal.GetReference(rhs);
+        ref V D = ref MemoryMarshal.GetReference(dst);
+        ref V F = ref MemoryMarshal.GetReference(free);
+        ref V C = ref MemoryMarshal.GetReference(col);
+        for (int j = 0; j < cols; j++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                Unsafe.Add(ref C, i) = Vector512.ConditionalSelect(Unsafe.Add(ref F, i), Unsafe.Add(ref R, i * rhsStride + j), V.Zero);
+            }
+            CholeskySolve(m, l, dinv, ref C);
+            for (int i = 0; i < m; i++)
+            {
+                Unsafe.Add(ref D, i * dstStride + j) = Vector512.ConditionalSelect(Unsafe.Add(ref F, i), -Unsafe.Add(ref C, i), V.Zero);
+            }
+        }
+    }
+
+    /// <summary>
     /// Solves (L L') y = r in place for one lane right-hand side (the operations of
     /// <see cref="LaneBlas.Potrs"/> with nrhs = 1, without its strided slices).
     /// </summary>
