@@ -123,20 +123,33 @@ public sealed class LqrSolver
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
         // With T = 1 there are no dynamics stages for the workers to check, yet F and f given must
         // still be finite: the sequential check covers that case.
-        bool lanes = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
+        bool lanes = _lanes is not null && Dimensions.Horizon > 1 && !(problem.HasControlBounds && ForceScalarBox);
         if (lanes)
         {
             // The finiteness check of C, c, F, f, x_init runs on the workers (each checks its own
             // groups' data, which it then packs from a warm cache); only a failure goes back to
-            // the sequential check, which throws naming the argument and entry.
+            // the sequential check, which throws naming the argument and entry. The bounds (after
+            // the data, as ValidateValues orders its checks) are checked here.
             LqrData previous = _data;
             _data = LqrData.From(problem, Options.ControlRegularization);
             _laneRunner!.Run((int)Phase.Validate);
-            if (Array.IndexOf(_invalidGroup, true) >= 0)
+            bool invalidData = Array.IndexOf(_invalidGroup, true) >= 0;
+            if (invalidData || problem.HasControlBounds)
             {
-                _data = previous;   // the last solution stays usable by Backward
-                problem.ValidateValues();
-                Debug.Fail("the parallel finiteness check and ValidateValues disagree");
+                try
+                {
+                    if (invalidData)
+                    {
+                        problem.ValidateValues();
+                        Debug.Fail("the parallel finiteness check and ValidateValues disagree");
+                    }
+                    Guard.Bounds(problem.ControlLower, problem.ControlUpper, Dimensions);
+                }
+                catch (ArgumentException)
+                {
+                    _data = previous;   // the last solution stays usable by Backward
+                    throw;
+                }
             }
         }
         else
