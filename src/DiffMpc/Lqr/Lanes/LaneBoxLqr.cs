@@ -333,7 +333,7 @@ internal sealed class LaneBoxLqr
                 LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
             }
             LaneBoxQp.SolveFree(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), free.Slice(t * m, m), q[n..], 1,
-                dk.Slice(t * m, m), 1, s.Col);
+                dk.Slice(t * m, m), 1);
             q[..n].CopyTo(v);
             LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
         }
@@ -438,29 +438,10 @@ internal sealed class LaneBoxLqr
             }
 
             // K_f = -H_ff^{-1} Q_fx, K_c = 0 (and with finalize k_f = -H_ff^{-1} q_f, k_c = 0).
-            for (int i = 0; i < m; i++)
-            {
-                ReadOnlySpan<V> row = Q.Slice((n + i) * N, n);
-                Span<V> Ki = Kt.Slice(i * n, n);
-                V fi = free[i];
-                for (int j = 0; j < n; j++)
-                {
-                    Ki[j] = Vector512.ConditionalSelect(fi, row[j], V.Zero);
-                }
-            }
-            LaneBlas.Potrs(m, n, Lt, dinv, Kt, n);   // rows at once: the columns' substitutions run in parallel
-            for (int i = 0; i < m; i++)
-            {
-                Span<V> Ki = Kt.Slice(i * n, n);
-                V fi = free[i];
-                for (int j = 0; j < n; j++)
-                {
-                    Ki[j] = Vector512.ConditionalSelect(fi, -Ki[j], V.Zero);
-                }
-            }
+            LaneBoxQp.SolveFree(m, n, Lt, dinv, free, Q[(n * N)..], N, Kt, n);
             if (finalize)
             {
-                LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1, s.Col);
+                LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1);
             }
 
             // V = Q_xx + Q_xu K (lower triangle, mirrored), v = q_x + Q_xu k, with Q_xu[i][j] =
@@ -839,7 +820,6 @@ internal sealed class LaneBoxLqr
             Grad = new V[T * N];
             TrialGrad = new V[T * N];
             NextGrad = new V[T * N];
-            Col = new V[m];
             k = new V[T * m];
             Lambda = new V[T * n];
             R = new V[T * m];
@@ -897,9 +877,6 @@ internal sealed class LaneBoxLqr
 
         /// <summary>Cost gradient at <see cref="Next"/>, [T][N].</summary>
         public V[] NextGrad { get; set; }
-
-        /// <summary>One column of a free-block solve, [m].</summary>
-        public V[] Col { get; }
 
         /// <summary>k_t (forward, box-QP warm start) or dk_t (backward), [T][m].</summary>
         public V[] k { get; }

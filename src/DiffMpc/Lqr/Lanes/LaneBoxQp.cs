@@ -197,31 +197,51 @@ internal sealed class LaneBoxQp
     }
 
     /// <summary>
-    /// dst = -blend(A, I)^{-1} rhs on the free rows and 0 on the clamped rows, column by column
-    /// (<paramref name="cols"/> columns; row i of rhs at rhs[i * rhsStride], of dst at
-    /// dst[i * dstStride]), with L, 1/diag(L) from <see cref="FactorFree"/>: K_t = -H_ff^{-1} Q_fx
-    /// and k_t = -H_ff^{-1} q_f. The rows of clamped entries enter as zero, so they stay zero
-    /// through the solve. <paramref name="col"/> is m scratch entries.
+    /// dst = -blend(A, I)^{-1} rhs on the free rows and 0 on the clamped rows for an m x cols
+    /// right-hand side (row i at rhs[i * rhsStride], of dst at dst[i * dstStride]), with L and
+    /// 1/diag(L) from <see cref="FactorFree"/>: K_t = -H_ff^{-1} Q_fx, k_t = -H_ff^{-1} q_f. Rows
+    /// are processed whole (the columns' substitutions are independent, so they overlap): the
+    /// forward substitution writes L^{-1} rhs_f into dst, the backward one finishes each row and
+    /// stores it negated and masked. Clamped rows enter as zero and stay zero.
     /// </summary>
     public static void SolveFree(int m, int cols, ReadOnlySpan<V> l, ReadOnlySpan<V> dinv, ReadOnlySpan<V> free,
-        ReadOnlySpan<V> rhs, int rhsStride, Span<V> dst, int dstStride, Span<V> col)
+        ReadOnlySpan<V> rhs, int rhsStride, Span<V> dst, int dstStride)
     {
-        Debug.Assert(l.Length >= m * m && dinv.Length >= m && free.Length >= m && col.Length >= m);
+        Debug.Assert(l.Length >= m * m && dinv.Length >= m && free.Length >= m);
         Debug.Assert(rhs.Length >= (m - 1) * rhsStride + cols && dst.Length >= (m - 1) * dstStride + cols);
+        ref V L = ref MemoryMarshal.GetReference(l);
+        ref V Dinv = ref MemoryMarshal.GetReference(dinv);
         ref V R = ref MemoryMarshal.GetReference(rhs);
         ref V D = ref MemoryMarshal.GetReference(dst);
         ref V F = ref MemoryMarshal.GetReference(free);
-        ref V C = ref MemoryMarshal.GetReference(col);
-        for (int j = 0; j < cols; j++)
+        for (int i = 0; i < m; i++)
         {
-            for (int i = 0; i < m; i++)
+            V fi = Unsafe.Add(ref F, i), inv = Unsafe.Add(ref Dinv, i);
+            ref V ri = ref Unsafe.Add(ref R, i * rhsStride);
+            ref V di = ref Unsafe.Add(ref D, i * dstStride);
+            for (int j = 0; j < cols; j++)
             {
-                Unsafe.Add(ref C, i) = Vector512.ConditionalSelect(Unsafe.Add(ref F, i), Unsafe.Add(ref R, i * rhsStride + j), V.Zero);
+                V x = Vector512.ConditionalSelect(fi, Unsafe.Add(ref ri, j), V.Zero);
+                for (int p = 0; p < i; p++)
+                {
+                    x = Vector512.FusedMultiplyAdd(-Unsafe.Add(ref L, i * m + p), Unsafe.Add(ref D, p * dstStride + j), x);
+                }
+                Unsafe.Add(ref di, j) = x * inv;
             }
-            CholeskySolve(m, l, dinv, ref C);
-            for (int i = 0; i < m; i++)
+        }
+        for (int i = m - 1; i >= 0; i--)
+        {
+            V fi = Unsafe.Add(ref F, i), inv = Unsafe.Add(ref Dinv, i);
+            ref V di = ref Unsafe.Add(ref D, i * dstStride);
+            for (int j = 0; j < cols; j++)
             {
-                Unsafe.Add(ref D, i * dstStride + j) = Vector512.ConditionalSelect(Unsafe.Add(ref F, i), -Unsafe.Add(ref C, i), V.Zero);
+                // Rows p > i are final and stored negated: x - l_pi y_p = x + l_pi (-y_p).
+                V x = Unsafe.Add(ref di, j);
+                for (int p = i + 1; p < m; p++)
+                {
+                    x = Vector512.FusedMultiplyAdd(Unsafe.Add(ref L, p * m + i), Unsafe.Add(ref D, p * dstStride + j), x);
+                }
+                Unsafe.Add(ref di, j) = Vector512.ConditionalSelect(fi, -(x * inv), V.Zero);
             }
         }
     }
