@@ -417,7 +417,7 @@ internal sealed class LaneBoxLqr
                 {
                     free[i] = ~(Vector512.Equals(ubar[i], lo[i]) | Vector512.Equals(ubar[i], hi[i]));
                 }
-                bad |= LaneBoxQp.FactorFree(m, Q[(n * N + n)..], N, free, s.Blend, Lt, dinv);
+                bad |= LaneBoxQp.FactorFree(m, Q[(n * N + n)..], N, free, Lt, dinv);
             }
             else
             {
@@ -829,7 +829,6 @@ internal sealed class LaneBoxLqr
             q = new V[N];
             Wm = new V[n * N];
             H = new V[m * m];
-            Blend = new V[m * m];
             QpLo = new V[m];
             QpHi = new V[m];
             Dx = new V[n];
@@ -898,8 +897,6 @@ internal sealed class LaneBoxLqr
 
         /// <summary>Q_uu with both triangles, [m][m].</summary>
         public V[] H { get; }
-
-        public V[] Blend { get; }
 
         public V[] QpLo { get; }
 

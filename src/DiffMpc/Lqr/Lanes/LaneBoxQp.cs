@@ -33,7 +33,6 @@ internal sealed class LaneBoxQp
     private readonly V[] _hx;
     private readonly V[] _ht;
     private readonly V[] _factoredFree;
-    private readonly V[] _blend;
 
     public LaneBoxQp(int m)
     {
@@ -44,7 +43,6 @@ internal sealed class LaneBoxQp
         _hx = new V[m];
         _ht = new V[m];
         _factoredFree = new V[m];
-        _blend = new V[m * m];
     }
 
     /// <summary>
@@ -114,7 +112,7 @@ internal sealed class LaneBoxQp
             if (LaneMask.Any(changed & run))
             {
                 // Lanes whose free set did not change get bitwise the factor they had.
-                V notPd = FactorFree(m, h, m, free, _blend, l, dinv) & run;
+                V notPd = FactorFree(m, h, m, free, l, dinv) & run;
                 bad |= notPd;
                 run &= ~notPd;
                 free[..m].CopyTo(_factoredFree);
@@ -276,24 +274,49 @@ internal sealed class LaneBoxQp
     }
 
     /// <summary>
-    /// Factors blend(A, I) for the free masks <paramref name="free"/>: entry (i, j) of the lower
-    /// triangle is a_ij when controls i and j are both free in the lane, else the identity's.
-    /// <paramref name="a"/> is read in its lower triangle with leading dimension
-    /// <paramref name="lda"/>; <paramref name="blend"/> is m x m scratch. Returns the lanes whose
-    /// free block is not positive definite.
+    /// Lower Cholesky factor of blend(A, I) for the free masks <paramref name="free"/>: entry
+    /// (i, j) of the lower triangle is a_ij when controls i and j are both free in the lane, else
+    /// the identity's. The operations of <see cref="LaneBlas.Potrf"/> on that matrix, with the
+    /// blend read on the fly: a lane whose pivot is not positive and finite is flagged in the
+    /// returned mask and continues with pivot 1. <paramref name="a"/> is read in its lower
+    /// triangle with leading dimension <paramref name="lda"/>.
     /// </summary>
-    public static V FactorFree(int m, ReadOnlySpan<V> a, int lda, ReadOnlySpan<V> free, Span<V> blend, Span<V> l, Span<V> dinv)
+    public static V FactorFree(int m, ReadOnlySpan<V> a, int lda, ReadOnlySpan<V> free, Span<V> l, Span<V> dinv)
     {
-        for (int i = 0; i < m; i++)
+        Debug.Assert(a.Length >= (m - 1) * lda + m && free.Length >= m && l.Length >= m * m && dinv.Length >= m);
+        LinearAlgebra.FactorizationCounter.Increment();
+        ref V A = ref MemoryMarshal.GetReference(a);
+        ref V F = ref MemoryMarshal.GetReference(free);
+        ref V L = ref MemoryMarshal.GetReference(l);
+        ref V D = ref MemoryMarshal.GetReference(dinv);
+        V bad = V.Zero;
+        for (int j = 0; j < m; j++)
         {
-            V fi = free[i];
-            for (int j = 0; j < i; j++)
+            V fj = Unsafe.Add(ref F, j);
+            V d = Vector512.ConditionalSelect(fj, Unsafe.Add(ref A, j * lda + j), V.One);
+            for (int p = 0; p < j; p++)
             {
-                blend[i * m + j] = Vector512.ConditionalSelect(fi & free[j], a[i * lda + j], V.Zero);
+                V ljp = Unsafe.Add(ref L, j * m + p);
+                d = Vector512.FusedMultiplyAdd(-ljp, ljp, d);
             }
-            blend[i * m + i] = Vector512.ConditionalSelect(fi, a[i * lda + i], V.One);
+            V ok = Vector512.GreaterThan(d, V.Zero) & Vector512.Equals(d - d, V.Zero);
+            bad |= ~ok;
+            d = Vector512.ConditionalSelect(ok, d, V.One);
+            V ljj = Vector512.Sqrt(d);
+            V inv = V.One / ljj;
+            Unsafe.Add(ref L, j * m + j) = ljj;
+            Unsafe.Add(ref D, j) = inv;
+            for (int i = j + 1; i < m; i++)
+            {
+                V s = Vector512.ConditionalSelect(Unsafe.Add(ref F, i) & fj, Unsafe.Add(ref A, i * lda + j), V.Zero);
+                for (int p = 0; p < j; p++)
+                {
+                    s = Vector512.FusedMultiplyAdd(-Unsafe.Add(ref L, i * m + p), Unsafe.Add(ref L, j * m + p), s);
+                }
+                Unsafe.Add(ref L, i * m + j) = s * inv;
+            }
         }
-        return LaneBlas.Potrf(m, blend, m, l, dinv);
+        return bad;
     }
 
     /// <summary>max(1, max_i |g_i| + sum_j |H_ij x_j|): the size of the terms of g + H x.</summary>
