@@ -107,6 +107,7 @@ internal sealed class LaneBoxLqr
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         LanePacking.Pack(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane);
         PackBounds(s);
+        s.StagesKept = false;
         Span<V> tau = s.Tau, k = s.k;
         Span<SolveStatus> status = s.Status;
 
@@ -379,34 +380,50 @@ internal sealed class LaneBoxLqr
     /// cost gradient in s.Grad; writes k into s.k and K, L, 1/diag(L), free into the group's
     /// buffers. Returns the lanes with a free block that is not positive definite.
     /// </summary>
+    /// <remarks>
+    /// Q_t depends on the iterate only through V_{t+1}, and V_{t+1} only through the free sets
+    /// (and Q) of the later stages; the iterate enters q_t, k_t and v_t alone. So while every
+    /// later stage of an iteration's sweep kept, in every lane, the free set it had in the
+    /// previous sweep, Q_t (kept per stage in s.QStages), K_t and V_{t+1} are bitwise those of
+    /// the previous sweep and are reused instead of recomputed (once the active sets settle,
+    /// most of a sweep is q, the box QP and v). The reuse is exact, so no lane can tell.
+    /// </remarks>
     private V Sweep(Scratch s, int g, bool finalize, V run)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         Span<V> C = s.C, F = s.F, tau = s.Tau, grad = s.Grad, k = s.k;
         Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
         Span<V> Free = Group(_Free, g, T * m);
-        Span<V> V_ = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, H = s.H, qpLo = s.QpLo, qpHi = s.QpHi;
+        Span<V> V_ = s.Vn, v = s.v, q = s.q, Wm = s.Wm, H = s.H, qpLo = s.QpLo, qpHi = s.QpHi, previousFree = s.PreviousFree;
         var muV = Vector512.Create(_mu);
         var trust = Vector512.Create(_o.TrustRegion);
         V bad = V.Zero;
+        bool reuse = !finalize && s.StagesKept;   // Q_t and K_t of the previous sweep still hold
         for (int t = T - 1; t >= 0; t--)
         {
+            Span<V> Q = s.QStages.AsSpan(t * N * N, N * N);
             Copy(grad.Slice(t * N, N), q);
             if (t < T - 1)
             {
-                ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
-                LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);        // W = V F
-                LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
-                    init: C.Slice(t * N * N, N * N));                                           // Q = sym(C) + F' W (lower)
-                LaneBlas.Gemv(N, n, Ft, 1, N, v, q, accumulate: true);                       // q += F' v
+                LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);    // q += F' v
             }
-            else
+            if (!reuse)
             {
-                Copy(C.Slice(t * N * N, N * N), Q);
-            }
-            for (int i = 0; i < m; i++)
-            {
-                Q[(n + i) * N + n + i] += muV;
+                if (t < T - 1)
+                {
+                    ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
+                    LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);    // W = V F
+                    LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
+                        init: C.Slice(t * N * N, N * N));                                       // Q = sym(C) + F' W (lower)
+                }
+                else
+                {
+                    Copy(C.Slice(t * N * N, N * N), Q);
+                }
+                for (int i = 0; i < m; i++)
+                {
+                    Q[(n + i) * N + n + i] += muV;
+                }
             }
             Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m), free = Free.Slice(t * m, m);
             Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
@@ -431,36 +448,53 @@ internal sealed class LaneBoxLqr
                     }
                     qpLo[i] = Vector512.Max(lo[i] - ubar[i], -trust);
                     qpHi[i] = Vector512.Min(hi[i] - ubar[i], trust);
+                    previousFree[i] = free[i];
                 }
                 V notPd = s.Qp.Solve(H, q.Slice(n, m), qpLo, qpHi, kt, free, Lt, dinv, _o.BoxQpMaxIterations, run);
                 bad |= notPd;
                 run &= ~notPd;
-            }
-
-            // K_f = -H_ff^{-1} Q_fx, K_c = 0 (and with finalize k_f = -H_ff^{-1} q_f, k_c = 0).
-            LaneBoxQp.SolveFree(m, n, Lt, dinv, free, Q[(n * N)..], N, Kt, n);
-            if (finalize)
-            {
-                LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1);
-            }
-
-            // V = Q_xx + Q_xu K (lower triangle, mirrored), v = q_x + Q_xu k, with Q_xu[i][j] =
-            // Q[n + j][i] read from the lower triangle.
-            for (int i = 0; i < n; i++)
-            {
-                Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
-            }
-            LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
-            for (int i = 0; i < n; i++)
-            {
-                for (int j = 0; j < i; j++)
+                if (reuse)
                 {
-                    V_[j * n + i] = V_[i * n + j];
+                    V changed = V.Zero;
+                    for (int i = 0; i < m; i++)
+                    {
+                        changed |= free[i] ^ previousFree[i];
+                    }
+                    // Same free sets in every lane: L_t (refactorised by the QP) and K_t are
+                    // bitwise the previous sweep's, and so is V_t; else recompute from here on.
+                    reuse = changed.Equals(V.Zero);
                 }
             }
+
+            if (!reuse)
+            {
+                // K_f = -H_ff^{-1} Q_fx, K_c = 0 (and with finalize k_f = -H_ff^{-1} q_f, k_c = 0).
+                LaneBoxQp.SolveFree(m, n, Lt, dinv, free, Q[(n * N)..], N, Kt, n);
+                if (finalize)
+                {
+                    LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1);
+                }
+
+                // V = Q_xx + Q_xu K (lower triangle, mirrored), with Q_xu[i][j] = Q[n + j][i] read
+                // from the lower triangle.
+                for (int i = 0; i < n; i++)
+                {
+                    Copy(Q.Slice(i * N, i + 1), V_.Slice(i * n, i + 1));
+                }
+                LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, V_, n, accumulate: true, lowerOnly: true);
+                for (int i = 0; i < n; i++)
+                {
+                    for (int j = 0; j < i; j++)
+                    {
+                        V_[j * n + i] = V_[i * n + j];
+                    }
+                }
+            }
+            // v = q_x + Q_xu k.
             Copy(q[..n], v);
             LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
         }
+        s.StagesKept = !finalize;
         return bad;
     }
 
@@ -825,7 +859,8 @@ internal sealed class LaneBoxLqr
             R = new V[T * m];
             Vn = new V[n * n];
             v = new V[n];
-            Q = new V[N * N];
+            QStages = new V[T * N * N];
+            PreviousFree = new V[m];
             q = new V[N];
             Wm = new V[n * N];
             H = new V[m * m];
@@ -889,7 +924,17 @@ internal sealed class LaneBoxLqr
 
         public V[] v { get; }
 
-        public V[] Q { get; }
+        /// <summary>Q_t of every stage from the last sweep, [T][N][N] (lower triangle).</summary>
+        public V[] QStages { get; }
+
+        /// <summary>
+        /// True when <see cref="QStages"/> and the group's K hold the last iteration sweep's
+        /// values for the group being processed (see the remarks of Sweep).
+        /// </summary>
+        public bool StagesKept { get; set; }
+
+        /// <summary>The free masks of a stage before its box QP, [m].</summary>
+        public V[] PreviousFree { get; }
 
         public V[] q { get; }
 
