@@ -122,9 +122,7 @@ internal static class ControlLimitedLqr
     public static SolveStatus SolveElement(in LqrData data, in ControlBox box, int b, double[]? uInit, MpcOptions o,
         LqrWorkspace ws, StageScratch s)
     {
-        // Every iteration reads sym(C_t): symmetrise once per element.
-        s.SymmetricCost ??= new double[data.Dims.Horizon * data.Dims.TauDim * data.Dims.TauDim];
-        LqrData d = data.WithSymmetrizedCost(b, s.SymmetricCost);
+        LqrData d = Symmetrized(data, b, s);
         var model = new LinearModel(d);
         SolveStatus status = Iterate(d, box, b, uInit, o, ref model, ws, s);
         // A DDP step-norm stop is verified by the projected gradient; a stall, a false stop or the
@@ -134,11 +132,7 @@ internal static class ControlLimitedLqr
             && ActiveSetLqr.ProjectedGradient(d, box, b, ws, s) <= KktTolerance(o);
         if (!verified && status is SolveStatus.Converged or SolveStatus.LineSearchFailed or SolveStatus.MaxIterations)
         {
-            int iterations = ws.Iterations[b];
-            double stepNorm = ws.StepNorm[b];
-            status = ActiveSetLqr.Iterate(d, box, b, o, KktTolerance(o), o.MaxIterations - iterations, ws, s,
-                ref iterations, ref stepNorm);
-            Finish(ws, b, iterations, stepNorm, status);
+            status = HandOver(d, box, b, o, ws, s);
         }
         if (status is SolveStatus.NotPositiveDefinite or SolveStatus.NonFinite)
         {
@@ -169,6 +163,32 @@ internal static class ControlLimitedLqr
                 AcceptTrial(ws, b);
             }
         }
+        return status;
+    }
+
+    /// <summary>
+    /// Element b's data with C_t replaced by sym(C_t) in the worker's buffer (every iteration
+    /// reads sym(C_t): symmetrised once per element).
+    /// </summary>
+    internal static LqrData Symmetrized(in LqrData data, int b, StageScratch s)
+    {
+        s.SymmetricCost ??= new double[data.Dims.Horizon * data.Dims.TauDim * data.Dims.TauDim];
+        return data.WithSymmetrizedCost(b, s.SymmetricCost);
+    }
+
+    /// <summary>
+    /// The handover of an unverified DDP result: runs <see cref="ActiveSetLqr"/> from the feasible
+    /// iterate in ws.Tau (element b; <paramref name="d"/> from <see cref="Symmetrized"/>) for the
+    /// rest of the iteration budget (ws.Iterations[b] already used), and records the iterations
+    /// and step norm. Returns the active-set method's status.
+    /// </summary>
+    internal static SolveStatus HandOver(in LqrData d, in ControlBox box, int b, MpcOptions o, LqrWorkspace ws, StageScratch s)
+    {
+        int iterations = ws.Iterations[b];
+        double stepNorm = ws.StepNorm[b];
+        SolveStatus status = ActiveSetLqr.Iterate(d, box, b, o, KktTolerance(o), o.MaxIterations - iterations, ws, s,
+            ref iterations, ref stepNorm);
+        Finish(ws, b, iterations, stepNorm, status);
         return status;
     }
 
@@ -278,7 +298,7 @@ internal static class ControlLimitedLqr
     private const double MinRegularization = 1e-8;
 
     /// <summary>Projected-gradient level at which a box-constrained LQR counts as solved.</summary>
-    private static double KktTolerance(MpcOptions o) => Math.Max(o.Tolerance, 1e-12);
+    internal static double KktTolerance(MpcOptions o) => Math.Max(o.Tolerance, 1e-12);
     private const double MaxRegularization = 1e10;
 
     /// <summary>Linear dynamics x_{t+1} = F_t tau_t + f_t (nothing to linearise).</summary>

@@ -37,7 +37,10 @@ public sealed class LqrSolver
     private readonly BatchRunner _runner;
     private readonly ILaneLqr? _lanes;
     private readonly BatchRunner? _laneRunner;
+    private readonly int _laneWorkers;
     private bool _solvedInLanes;
+    private LaneBoxLqr? _boxLanes;
+    private bool _solvedInBoxLanes;
     private readonly bool[] _invalidGroup = [];
     private double[]? _dLdx;
     private double[]? _dLdu;
@@ -83,6 +86,7 @@ public sealed class LqrSolver
         {
             int groups = LaneLqr.GroupCount(dimensions.BatchSize, laneWidth);
             int laneWorkers = Math.Min(workers, groups);
+            _laneWorkers = laneWorkers;
             _lanes = LaneLqr.Create(dimensions, _ws, laneWorkers, laneWidth);
             _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * laneWidth / 4, RunGroup);
             _invalidGroup = new bool[groups];
@@ -94,6 +98,27 @@ public sealed class LqrSolver
 
     /// <summary>The validated settings.</summary>
     public MpcOptions Options { get; }
+
+    /// <summary>
+    /// Test hook: solve box-constrained problems element by element even where the SIMD-lane path
+    /// applies (the reference the lane path is checked against).
+    /// </summary>
+    internal bool ForceScalarBox { get; set; }
+
+    /// <summary>
+    /// Elements of the last box-constrained solve in lanes whose DDP result was handed to the
+    /// per-element active-set method (0 when the last solve did not use the box lane path).
+    /// </summary>
+    internal int BoxLaneFallbacks => _solvedInBoxLanes ? _boxLanes!.FallbackCount : 0;
+
+    /// <summary>True when the last solve was box-constrained and ran on the SIMD-lane path.</summary>
+    internal bool SolvedInBoxLanes => _solvedInBoxLanes;
+
+    /// <summary>
+    /// True when box-constrained problems of this solver's shape run in SIMD lanes: the lane path
+    /// with 8 lanes (the box kernels are written for Vector512) and T &gt; 1, never depending on B.
+    /// </summary>
+    private bool BoxLanesApply => _lanes is { Width: LaneBoxLqr.Width } && Dimensions.Horizon > 1 && !ForceScalarBox;
 
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>
@@ -115,13 +140,27 @@ public sealed class LqrSolver
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
-        // The lane path checks C, c, F, f and x_init for finiteness while it packs each group (the
-        // data are then in cache); the other paths check them here. With T = 1 there are no
-        // dynamics stages to pack, yet F and f given must still be finite: the check here covers it.
-        bool checkWhilePacking = _lanes is not null && !problem.HasControlBounds && Dimensions.Horizon > 1;
+        // The lane paths check C, c, F, f and x_init for finiteness while they pack each group (the
+        // data are then in cache); the bounds, and every input of the other paths, are checked
+        // here. With T = 1 there are no dynamics stages to pack, yet F and f given must still be
+        // finite: the check here covers it.
+        bool checkWhilePacking = _lanes is not null && Dimensions.Horizon > 1
+            && (!problem.HasControlBounds || BoxLanesApply);
         if (!checkWhilePacking)
         {
             problem.ValidateValues();
+        }
+        else if (problem.HasControlBounds)
+        {
+            try
+            {
+                Guard.Bounds(problem.ControlLower, problem.ControlUpper, Dimensions);
+            }
+            catch (ArgumentException)
+            {
+                problem.ValidateValues();   // a bad value in the data is reported first, as ValidateValues orders its checks
+                throw;
+            }
         }
         Guard.WarmStart(uInit, Dimensions);
         _problem = problem;
@@ -130,12 +169,21 @@ public sealed class LqrSolver
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
         _solvedInLanes = _lanes is not null && !_box.IsBounded;
+        _solvedInBoxLanes = _box.IsBounded && BoxLanesApply;
         _ws.Cancellation = cancellationToken;
-        if (_solvedInLanes)
+        if (_solvedInLanes || _solvedInBoxLanes)
         {
-            _lanes!.Prepare(_data);
+            if (_solvedInLanes)
+            {
+                _lanes!.Prepare(_data);
+            }
+            else
+            {
+                _boxLanes ??= new LaneBoxLqr(Dimensions, _ws, _laneWorkers);
+                _boxLanes.Prepare(_data, _box, uInit, Options);
+            }
             Array.Clear(_invalidGroup);
-            _laneRunner!.Run((int)Phase.Forward);
+            _laneRunner!.Run((int)(_solvedInLanes ? Phase.Forward : Phase.BoxForward));
             if (Array.IndexOf(_invalidGroup, true) >= 0)
             {
                 // Some groups were solved before the bad value was found: no solution is kept.
@@ -175,10 +223,10 @@ public sealed class LqrSolver
         EnsureGradients(_problem);
         _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)
             && IsPerElement(_problem.Dynamics) && (_problem.DynamicsOffset is null || IsPerElement(_problem.DynamicsOffset));
-        if (_solvedInLanes)
+        if (_solvedInLanes || _solvedInBoxLanes)
         {
             (_dLdx, _dLdu) = (dLdx, dLdu);
-            _laneRunner!.Run((int)Phase.Backward);
+            _laneRunner!.Run((int)(_solvedInLanes ? Phase.Backward : Phase.BoxBackward));
             (_dLdx, _dLdu) = (null, null);
         }
         else
@@ -194,6 +242,8 @@ public sealed class LqrSolver
     {
         Forward,
         Backward,
+        BoxForward,
+        BoxBackward,
     }
 
     private void ThrowIfCancelled(CancellationToken cancellationToken)
@@ -259,18 +309,21 @@ public sealed class LqrSolver
 
     private void RunGroup(int phase, int g, int worker)
     {
-        if ((Phase)phase == Phase.Forward)
+        if ((Phase)phase is Phase.Forward or Phase.BoxForward)
         {
             if (_ws.Cancellation.IsCancellationRequested)
             {
                 return;
             }
-            if (!_lanes!.Forward(_data, g, worker, _differentiable))
+            bool finite = (Phase)phase == Phase.Forward
+                ? _lanes!.Forward(_data, g, worker, _differentiable)
+                : _boxLanes!.Forward(_data, g, worker, _differentiable);
+            if (!finite)
             {
                 _invalidGroup[g] = true;
                 return;
             }
-            int w = _lanes.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            int w = _lanes!.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
             for (int b = g * w; b < end; b++)
             {
                 SolutionWriter.PublishTrajectory(_ws, _solution, b);
@@ -278,8 +331,18 @@ public sealed class LqrSolver
         }
         else
         {
-            _lanes!.Backward(_data, _dLdx, _dLdu, g, worker);
-            int w = _lanes.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            int w = _lanes!.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            if ((Phase)phase == Phase.BoxBackward)
+            {
+                _boxLanes!.Backward(_data, _dLdx, _dLdu, g, worker);
+                for (int b = g * w; b < end; b++)
+                {
+                    DecideInclusion(b);
+                    WriteElementGradients(b);
+                }
+                return;
+            }
+            _lanes.Backward(_data, _dLdx, _dLdu, g, worker);
             Span<bool> usable = stackalloc bool[8];
             _lanes.AdjointUsable(g, worker, usable);
             for (int b = g * w; b < end; b++)
@@ -368,7 +431,7 @@ public sealed class LqrSolver
         return true;
     }
 
-    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes);
+    private void PublishSolution() => SolutionWriter.Publish(_ws, _solution, trajectoriesWritten: _solvedInLanes || _solvedInBoxLanes);
 
     private void EnsureGradients(LqrProblem p)
     {

@@ -123,6 +123,31 @@ public sealed class LaneBatchTests
         Assert.NotNull(solver.Backward(null, null));
     }
 
+    [Fact]
+    public void NonFiniteValue_InALaterGroup_OfABoxConstrainedBatch_IsRejected_BeforeBadBounds()
+    {
+        var dims = new MpcDimensions(6, 24, 3, 2);
+        LqrCase k = RandomLqr.Create(5, dims);
+        double[] lower = Enumerable.Repeat(-1.0, 6 * 24 * 2).ToArray(), upper = Enumerable.Repeat(1.0, 6 * 24 * 2).ToArray();
+        var boxed = new LqrProblem(dims, k.XInit, k.C, k.c, k.F, k.f, StageArray.PerStage(lower), StageArray.PerStage(upper));
+        var solver = new LqrSolver(dims);
+        Assert.True(solver.Solve(boxed).AllConverged);
+        int at = ((2 * 24) + 19) * 10 + 4;   // F, stage 2, element 19
+        k.F.Data[at] = double.NaN;
+        var ex = Assert.ThrowsAny<ArgumentException>(() => solver.Solve(boxed));
+        Assert.Equal("F", ex.ParamName);
+        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+
+        // With bad bounds too, the data's bad value is reported first (the order of ValidateValues).
+        lower[5] = 2.0;
+        Assert.Equal("F", Assert.ThrowsAny<ArgumentException>(() => solver.Solve(boxed)).ParamName);
+        k.F.Data[at] = 0.1;
+        Assert.Equal("uLower", Assert.ThrowsAny<ArgumentException>(() => solver.Solve(boxed)).ParamName);
+        lower[5] = -1.0;
+        Assert.True(solver.Solve(boxed).AllConverged);
+        Assert.NotNull(solver.Backward(null, null));
+    }
+
     [Theory]
     [MemberData(nameof(Widths))]
     public void LanePath_AgreesWithThePerProblemKernels(int width)

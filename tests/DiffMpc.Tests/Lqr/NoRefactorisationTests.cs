@@ -27,13 +27,17 @@ public sealed class NoRefactorisationTests
         AssertBackwardFactorisesNothing(new LqrSolver(p.Dimensions, OneThread), s => s.Solve(p), s => s.Backward(null, new double[T * B * m]));
     }
 
-    [Fact]
-    public void BoxLqr_BackwardFactorisesNothing()
+    [Theory]
+    [InlineData(false)]   // SIMD-lane path (n, m <= 16, T > 1)
+    [InlineData(true)]    // per-element path, forced
+    public void BoxLqr_BackwardFactorisesNothing(bool perElement)
     {
         LqrCase k = RandomLqr.Create(102, new MpcDimensions(10, 4, 4, 2));
         var p = new LqrProblem(k.Problem.Dimensions, k.Problem.XInit, k.Problem.CostQuadratic, k.Problem.CostLinear,
             k.Problem.Dynamics, k.Problem.DynamicsOffset, StageArray.Scalar(-0.2), StageArray.Scalar(0.2));
-        AssertBackwardFactorisesNothing(new LqrSolver(p.Dimensions, OneThread), s => s.Solve(p), s => s.Backward(null, new double[10 * 4 * 2]));
+        var solver = new LqrSolver(p.Dimensions, OneThread) { ForceScalarBox = perElement };
+        AssertBackwardFactorisesNothing(solver, s => s.Solve(p), s => s.Backward(null, new double[10 * 4 * 2]));
+        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(p.Dimensions, DiffMpc.Lqr.Lanes.LaneBoxLqr.Width), solver.SolvedInBoxLanes);
     }
 
     [Fact]

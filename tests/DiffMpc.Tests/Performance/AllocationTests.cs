@@ -50,15 +50,19 @@ public sealed class AllocationTests
         }, dop);
     }
 
+    public static TheoryData<int, bool> ParallelismAndPath => new() { { 1, false }, { 2, false }, { 1, true }, { 2, true } };
+
+    /// <summary>The box-constrained LQR on the SIMD-lane path and, forced, on the per-element path.</summary>
     [Theory]
-    [MemberData(nameof(Parallelism))]
-    public void BoxLqr_SolveAndBackward_AllocateNothing(int dop)
+    [MemberData(nameof(ParallelismAndPath))]
+    public void BoxLqr_SolveAndBackward_AllocateNothing(int dop, bool perElement)
     {
         var dims = new MpcDimensions(20, 16, 8, 4);
         LqrProblem problem = PerfProblems.Lqr(dims, 6, box: 1.0);
-        var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop });
+        var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
         Assert.True(solver.Solve(problem).ActiveBounds.Sum() > 0, "some bounds must be active");
+        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(dims, DiffMpc.Lqr.Lanes.LaneBoxLqr.Width), solver.SolvedInBoxLanes);
         AssertNoAllocation(() =>
         {
             solver.Solve(problem);

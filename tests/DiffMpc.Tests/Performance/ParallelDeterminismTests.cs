@@ -13,9 +13,10 @@ namespace DiffMpc.Tests.Performance;
 public sealed class ParallelDeterminismTests
 {
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Lqr_IsBitwiseIdentical_ForOneAndTwoWorkers(bool box)
+    [InlineData(false, false)]
+    [InlineData(true, false)]   // box-constrained, SIMD-lane path
+    [InlineData(true, true)]    // box-constrained, per-element path (forced)
+    public void Lqr_IsBitwiseIdentical_ForOneAndTwoWorkers(bool box, bool perElement)
     {
         var dims = new MpcDimensions(20, 37, 8, 4);   // B not a multiple of the SIMD width
         LqrProblem problem = PerfProblems.Lqr(dims, 11, box ? 1.0 : null);
@@ -23,9 +24,10 @@ public sealed class ParallelDeterminismTests
         double[][]? reference = null;
         foreach (int dop in new[] { 1, 2 })
         {
-            var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop });
+            var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
             MpcSolution s = solver.Solve(problem);
             Assert.Equal(dims.BatchSize, s.ConvergedCount);
+            Assert.Equal(box && !perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(dims, DiffMpc.Lqr.Lanes.LaneBoxLqr.Width), solver.SolvedInBoxLanes);
             MpcGradients g = solver.Backward(dx, du);
             double[][] all = [s.X, s.U, s.Costates, s.Cost, g.CostQuadratic, g.CostLinear, g.Dynamics, g.DynamicsOffset!, g.XInit];
             Compare(ref reference, all, dop);
