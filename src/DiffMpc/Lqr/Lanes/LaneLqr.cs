@@ -35,18 +35,18 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private readonly LqrWorkspace _ws;
     private readonly int _groups;
     // Per group, lane-packed (each vector is one entry of W problems).
-    private readonly TV[] _K;      // K_t, [G][T][m][n]
-    private readonly TV[] _k;      // k_t, [G][T][m]
-    private readonly TV[] _L;      // Cholesky factor of Q_uu, [G][T][m][m]
-    private readonly TV[] _Dinv;   // 1 / diag(L), [G][T][m]
-    private readonly TV[] _tau;    // the solution tau_t, [G][T][N] (read by WriteGradients)
-    private readonly TV[] _lambda; // the costates lambda_t, [G][T][n]
+    private readonly LaneArray<TV> _K;      // K_t, [G][T][m][n]
+    private readonly LaneArray<TV> _k;      // k_t, [G][T][m]
+    private readonly LaneArray<TV> _L;      // Cholesky factor of Q_uu, [G][T][m][m]
+    private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly LaneArray<TV> _tau;    // the solution tau_t, [G][T][N] (read by WriteGradients)
+    private readonly LaneArray<TV> _lambda; // the costates lambda_t, [G][T][n]
     private readonly Scratch[] _scratch;
     // Packed data kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
-    private readonly TV[]? _Cg;    // sym(C_t), [G][T][N][N]
-    private readonly TV[]? _cg;    // c_t, [G][T][N]
-    private readonly TV[]? _Fg;    // F_t, [G][T-1][n][N]
-    private readonly TV[]? _fg;    // f_t, [G][T-1][n]
+    private readonly LaneArray<TV>? _Cg;    // sym(C_t), [G][T][N][N]
+    private readonly LaneArray<TV>? _cg;    // c_t, [G][T][N]
+    private readonly LaneArray<TV>? _Fg;    // F_t, [G][T-1][n][N]
+    private readonly LaneArray<TV>? _fg;    // f_t, [G][T-1][n]
     private bool _hasOffset;
 
     public LaneLqr(MpcDimensions d, LqrWorkspace ws, int workers)
@@ -56,19 +56,19 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         int T = d.Horizon, n = d.StateDim, m = d.ControlDim, N = d.TauDim, S = Math.Max(T - 1, 0);
         _groups = LaneLqr.GroupCount(d.BatchSize, W);
         int G = _groups;
-        _K = new TV[G * T * m * n];
-        _k = new TV[G * T * m];
-        _L = new TV[G * T * m * m];
-        _Dinv = new TV[G * T * m];
-        _tau = new TV[G * T * N];
-        _lambda = new TV[G * T * n];
+        _K = new LaneArray<TV>(G * T * m * n);
+        _k = new LaneArray<TV>(G * T * m);
+        _L = new LaneArray<TV>(G * T * m * m);
+        _Dinv = new LaneArray<TV>(G * T * m);
+        _tau = new LaneArray<TV>(G * T * N);
+        _lambda = new LaneArray<TV>(G * T * n);
         long packedBytes = (long)G * T * (N * N + N + n * N + n) * W * sizeof(double);
         if (packedBytes <= KeepPackedBytes)
         {
-            _Cg = new TV[G * T * N * N];
-            _cg = new TV[G * T * N];
-            _Fg = new TV[Math.Max(G * S * n * N, 1)];
-            _fg = new TV[Math.Max(G * S * n, 1)];
+            _Cg = new LaneArray<TV>(G * T * N * N);
+            _cg = new LaneArray<TV>(G * T * N);
+            _Fg = new LaneArray<TV>(Math.Max(G * S * n * N, 1));
+            _fg = new LaneArray<TV>(Math.Max(G * S * n, 1));
         }
         _scratch = new Scratch[workers];
         for (int w = 0; w < workers; w++)
@@ -524,7 +524,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private bool Pack(in LqrData data, int g, Scratch s) =>
         LanePacking.Pack(data, g, _hasOffset, CBuf(g, s), cBuf(g, s), FBuf(g, s), fBuf(g, s), s.X0, s.Lane);
 
-    private static Span<TV> Group(TV[] a, int g, int size) => a.AsSpan(g * size, size);
+    private static Span<TV> Group(LaneArray<TV> a, int g, int size) => a.AsSpan(g * size, size);
 
     private int S => Math.Max(_d.Horizon - 1, 0);
 
@@ -545,64 +545,64 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         public Scratch(int T, int n, int m, bool keepPacked)
         {
             int N = n + m;
-            Vn = new TV[n * n];
-            v = new TV[n];
-            Q = new TV[N * N];
-            q = new TV[N];
-            Wm = new TV[n * N];
-            h = new TV[n];
-            Y = new TV[N];
-            X0 = new TV[n];
-            Tau = new TV[T * N];
-            Lambda = new TV[T * n];
-            G = new TV[T * N];
-            Dk = new TV[T * m];
+            Vn = new LaneArray<TV>(n * n);
+            v = new LaneArray<TV>(n);
+            Q = new LaneArray<TV>(N * N);
+            q = new LaneArray<TV>(N);
+            Wm = new LaneArray<TV>(n * N);
+            h = new LaneArray<TV>(n);
+            Y = new LaneArray<TV>(N);
+            X0 = new LaneArray<TV>(n);
+            Tau = new LaneArray<TV>(T * N);
+            Lambda = new LaneArray<TV>(T * n);
+            G = new LaneArray<TV>(T * N);
+            Dk = new LaneArray<TV>(T * m);
             NonFiniteFlag = Simd.Create<TV>(BitConverter.UInt64BitsToDouble(NonFiniteBit));
             Lane = new int[W];
             int S = Math.Max(T - 1, 0);
-            C = new TV[keepPacked ? 0 : T * N * N];
-            c = new TV[keepPacked ? 0 : T * N];
-            F = new TV[keepPacked ? 0 : Math.Max(S * n * N, 1)];
-            f = new TV[keepPacked ? 0 : Math.Max(S * n, 1)];
+            C = new LaneArray<TV>(keepPacked ? 0 : T * N * N);
+            c = new LaneArray<TV>(keepPacked ? 0 : T * N);
+            F = new LaneArray<TV>(keepPacked ? 0 : Math.Max(S * n * N, 1));
+            f = new LaneArray<TV>(keepPacked ? 0 : Math.Max(S * n, 1));
         }
 
-        public TV[] Vn { get; }
+        public LaneArray<TV> Vn { get; }
 
-        public TV[] v { get; }
+        public LaneArray<TV> v { get; }
 
-        public TV[] Q { get; }
+        public LaneArray<TV> Q { get; }
 
-        public TV[] q { get; }
+        public LaneArray<TV> q { get; }
 
-        public TV[] Wm { get; }
+        public LaneArray<TV> Wm { get; }
 
-        public TV[] h { get; }
+        public LaneArray<TV> h { get; }
 
-        public TV[] Y { get; }
+        public LaneArray<TV> Y { get; }
 
-        public TV[] X0 { get; }
+        public LaneArray<TV> X0 { get; }
 
-        public TV[] Tau { get; }
+        public LaneArray<TV> Tau { get; }
 
-        public TV[] Lambda { get; }
+        public LaneArray<TV> Lambda { get; }
 
-        public TV[] G { get; }
+        public LaneArray<TV> G { get; }
 
-        public TV[] Dk { get; }
+        public LaneArray<TV> Dk { get; }
 
         public TV NonFiniteFlag { get; }
 
         /// <summary>sym(C_t) of the group being processed, [T][N][N].</summary>
-        public TV[] C { get; }
+        public LaneArray<TV> C { get; }
 
         /// <summary>c_t, [T][N].</summary>
-        public TV[] c { get; }
+        public LaneArray<TV> c { get; }
 
         /// <summary>F_t, [T-1][n][N].</summary>
-        public TV[] F { get; }
+        public LaneArray<TV> F { get; }
 
         /// <summary>f_t, [T-1][n].</summary>
-        public TV[] f { get; }
+        public LaneArray<TV> f { get; }
 
         /// <summary>The batch element of each lane of the group being processed, [8].</summary>
         public int[] Lane { get; }
