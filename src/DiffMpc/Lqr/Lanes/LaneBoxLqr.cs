@@ -41,10 +41,10 @@ internal sealed class LaneBoxLqr
     private readonly MpcDimensions _d;
     private readonly LqrWorkspace _ws;
     // Per group, lane-packed, from FinalizeActiveSet (also used as the iteration's storage).
-    private readonly V[] _K;      // K_t, [G][T][m][n]
-    private readonly V[] _L;      // Cholesky factor of blend(Q_uu, I) for the free set, [G][T][m][m]
-    private readonly V[] _Dinv;   // 1 / diag(L), [G][T][m]
-    private readonly V[] _Free;   // free masks, [G][T][m]
+    private readonly LaneArray<V> _K;      // K_t, [G][T][m][n]
+    private readonly LaneArray<V> _L;      // Cholesky factor of blend(Q_uu, I) for the free set, [G][T][m][m]
+    private readonly LaneArray<V> _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly LaneArray<V> _Free;   // free masks, [G][T][m]
     private readonly int[] _fallbacks;   // lanes handed to the per-element method, per group
     private readonly Scratch[] _scratch;
     private bool _hasOffset;
@@ -59,10 +59,10 @@ internal sealed class LaneBoxLqr
         _ws = ws;
         int T = d.Horizon, n = d.StateDim, m = d.ControlDim;
         int G = LaneLqr.GroupCount(d.BatchSize, W);
-        _K = new V[G * T * m * n];
-        _L = new V[G * T * m * m];
-        _Dinv = new V[G * T * m];
-        _Free = new V[G * T * m];
+        _K = new LaneArray<V>(G * T * m * n);
+        _L = new LaneArray<V>(G * T * m * m);
+        _Dinv = new LaneArray<V>(G * T * m);
+        _Free = new LaneArray<V>(G * T * m);
         _fallbacks = new int[G];
         _scratch = new Scratch[workers];
         for (int w = 0; w < workers; w++)
@@ -109,7 +109,7 @@ internal sealed class LaneBoxLqr
         Scratch s = _scratch[worker];
         MpcOptions o = _o;
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        if (!LanePacking.Pack(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane))
+        if (!LanePacking.Pack<V>(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane))
         {
             return false;   // a value is not finite: nothing written, the solver reports it
         }
@@ -261,7 +261,7 @@ internal sealed class LaneBoxLqr
 
         // Unpack the valid lanes.
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
-        LanePacking.Unpack(s.Lambda, g, T, n, _ws.Lambda, B);
+        LanePacking.Unpack<V>(s.Lambda, g, T, n, _ws.Lambda, B);
         ReadOnlySpan<V> free = Group(_Free, g, T * m);
         for (int j = 0; j < valid; j++)
         {
@@ -304,7 +304,7 @@ internal sealed class LaneBoxLqr
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        _ = LanePacking.Pack(data, g, withOffset: false, s.C, s.c, s.F, s.f, s.X0, s.Lane);   // checked finite by Forward
+        _ = LanePacking.Pack<V>(data, g, withOffset: false, s.C, s.c, s.F, s.f, s.X0, s.Lane);   // checked finite by Forward
         Span<V> C = s.C, F = s.F;
         Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
         Span<V> free = Group(_Free, g, T * m);
@@ -831,7 +831,7 @@ internal sealed class LaneBoxLqr
         }
     }
 
-    private static Span<V> Group(V[] a, int g, int size) => a.AsSpan(g * size, size);
+    private static Span<V> Group(LaneArray<V> a, int g, int size) => a.AsSpan(g * size, size);
 
     /// <summary>dst = src for short lane vectors (a plain loop: cheaper than a memmove call at these sizes).</summary>
     private static void Copy(ReadOnlySpan<V> src, Span<V> dst)
@@ -848,92 +848,92 @@ internal sealed class LaneBoxLqr
         public Scratch(int T, int n, int m)
         {
             int N = n + m, S = Math.Max(T - 1, 0);
-            C = new V[T * N * N];
-            c = new V[T * N];
-            F = new V[Math.Max(S * n * N, 1)];
-            f = new V[Math.Max(S * n, 1)];
-            X0 = new V[n];
+            C = new LaneArray<V>(T * N * N);
+            c = new LaneArray<V>(T * N);
+            F = new LaneArray<V>(Math.Max(S * n * N, 1));
+            f = new LaneArray<V>(Math.Max(S * n, 1));
+            X0 = new LaneArray<V>(n);
             Lane = new int[W];
-            Lo = new V[T * m];
-            Hi = new V[T * m];
-            Tau = new V[T * N];
-            Trial = new V[T * N];
-            Next = new V[T * N];
-            Grad = new V[T * N];
-            TrialGrad = new V[T * N];
-            NextGrad = new V[T * N];
-            k = new V[T * m];
-            Lambda = new V[T * n];
-            R = new V[T * m];
-            Vn = new V[n * n];
-            v = new V[n];
-            QStages = new V[T * N * N];
-            PreviousFree = new V[m];
-            q = new V[N];
-            Wm = new V[n * N];
-            H = new V[m * m];
-            QpLo = new V[m];
-            QpHi = new V[m];
-            Dx = new V[n];
-            Y = new V[N];
+            Lo = new LaneArray<V>(T * m);
+            Hi = new LaneArray<V>(T * m);
+            Tau = new LaneArray<V>(T * N);
+            Trial = new LaneArray<V>(T * N);
+            Next = new LaneArray<V>(T * N);
+            Grad = new LaneArray<V>(T * N);
+            TrialGrad = new LaneArray<V>(T * N);
+            NextGrad = new LaneArray<V>(T * N);
+            k = new LaneArray<V>(T * m);
+            Lambda = new LaneArray<V>(T * n);
+            R = new LaneArray<V>(T * m);
+            Vn = new LaneArray<V>(n * n);
+            v = new LaneArray<V>(n);
+            QStages = new LaneArray<V>(T * N * N);
+            PreviousFree = new LaneArray<V>(m);
+            q = new LaneArray<V>(N);
+            Wm = new LaneArray<V>(n * N);
+            H = new LaneArray<V>(m * m);
+            QpLo = new LaneArray<V>(m);
+            QpHi = new LaneArray<V>(m);
+            Dx = new LaneArray<V>(n);
+            Y = new LaneArray<V>(N);
             Qp = new LaneBoxQp(m);
             Status = new SolveStatus[W];
         }
 
         /// <summary>sym(C_t) of the group being processed, [T][N][N].</summary>
-        public V[] C { get; }
+        public LaneArray<V> C { get; }
 
         /// <summary>c_t, [T][N].</summary>
-        public V[] c { get; }
+        public LaneArray<V> c { get; }
 
         /// <summary>F_t, [T-1][n][N].</summary>
-        public V[] F { get; }
+        public LaneArray<V> F { get; }
 
         /// <summary>f_t, [T-1][n].</summary>
-        public V[] f { get; }
+        public LaneArray<V> f { get; }
 
-        public V[] X0 { get; }
+        public LaneArray<V> X0 { get; }
 
         /// <summary>The batch element of each lane of the group being processed, [8].</summary>
         public int[] Lane { get; }
 
         /// <summary>Control bounds, [T][m] each (infinite where absent).</summary>
-        public V[] Lo { get; }
+        public LaneArray<V> Lo { get; }
 
-        public V[] Hi { get; }
+        public LaneArray<V> Hi { get; }
 
         /// <summary>The iterate (xbar, ubar), then the solution, [T][N].</summary>
-        public V[] Tau { get; }
+        public LaneArray<V> Tau { get; }
 
         /// <summary>Line-search trial trajectory, [T][N].</summary>
-        public V[] Trial { get; set; }
+        public LaneArray<V> Trial { get; set; }
 
         /// <summary>The accepted trials of the lanes that accepted so far in a line search, [T][N].</summary>
-        public V[] Next { get; set; }
+        public LaneArray<V> Next { get; set; }
 
         /// <summary>Cost gradient g_t at the iterate (forward) or loss gradient (backward), [T][N].</summary>
-        public V[] Grad { get; }
+        public LaneArray<V> Grad { get; }
 
         /// <summary>Cost gradient at <see cref="Trial"/>, [T][N].</summary>
-        public V[] TrialGrad { get; set; }
+        public LaneArray<V> TrialGrad { get; set; }
 
         /// <summary>Cost gradient at <see cref="Next"/>, [T][N].</summary>
-        public V[] NextGrad { get; set; }
+        public LaneArray<V> NextGrad { get; set; }
 
         /// <summary>k_t (forward, box-QP warm start) or dk_t (backward), [T][m].</summary>
-        public V[] k { get; }
+        public LaneArray<V> k { get; }
 
-        public V[] Lambda { get; }
+        public LaneArray<V> Lambda { get; }
 
         /// <summary>Condensed control gradients r_t, [T][m].</summary>
-        public V[] R { get; }
+        public LaneArray<V> R { get; }
 
-        public V[] Vn { get; }
+        public LaneArray<V> Vn { get; }
 
-        public V[] v { get; }
+        public LaneArray<V> v { get; }
 
         /// <summary>Q_t of every stage from the last sweep, [T][N][N] (lower triangle).</summary>
-        public V[] QStages { get; }
+        public LaneArray<V> QStages { get; }
 
         /// <summary>
         /// True when <see cref="QStages"/> and the group's K hold the last iteration sweep's
@@ -942,22 +942,22 @@ internal sealed class LaneBoxLqr
         public bool StagesKept { get; set; }
 
         /// <summary>The free masks of a stage before its box QP, [m].</summary>
-        public V[] PreviousFree { get; }
+        public LaneArray<V> PreviousFree { get; }
 
-        public V[] q { get; }
+        public LaneArray<V> q { get; }
 
-        public V[] Wm { get; }
+        public LaneArray<V> Wm { get; }
 
         /// <summary>Q_uu with both triangles, [m][m].</summary>
-        public V[] H { get; }
+        public LaneArray<V> H { get; }
 
-        public V[] QpLo { get; }
+        public LaneArray<V> QpLo { get; }
 
-        public V[] QpHi { get; }
+        public LaneArray<V> QpHi { get; }
 
-        public V[] Dx { get; }
+        public LaneArray<V> Dx { get; }
 
-        public V[] Y { get; }
+        public LaneArray<V> Y { get; }
 
         public LaneBoxQp Qp { get; }
 

@@ -27,22 +27,22 @@ internal sealed class LaneBoxQp
     private const double RoundoffLevel = 1e-13;
 
     private readonly int _m;
-    private readonly V[] _grad;
-    private readonly V[] _dir;
-    private readonly V[] _trial;
-    private readonly V[] _hx;
-    private readonly V[] _ht;
-    private readonly V[] _factoredFree;
+    private readonly LaneArray<V> _grad;
+    private readonly LaneArray<V> _dir;
+    private readonly LaneArray<V> _trial;
+    private readonly LaneArray<V> _hx;
+    private readonly LaneArray<V> _ht;
+    private readonly LaneArray<V> _factoredFree;
 
     public LaneBoxQp(int m)
     {
         _m = m;
-        _grad = new V[m];
-        _dir = new V[m];
-        _trial = new V[m];
-        _hx = new V[m];
-        _ht = new V[m];
-        _factoredFree = new V[m];
+        _grad = new LaneArray<V>(m);
+        _dir = new LaneArray<V>(m);
+        _trial = new LaneArray<V>(m);
+        _hx = new LaneArray<V>(m);
+        _ht = new LaneArray<V>(m);
+        _factoredFree = new LaneArray<V>(m);
     }
 
     /// <summary>
@@ -75,12 +75,12 @@ internal sealed class LaneBoxQp
         ref V Hi = ref MemoryMarshal.GetReference(hi);
         ref V X = ref MemoryMarshal.GetReference(x);
         ref V Free = ref MemoryMarshal.GetReference(free);
-        ref V Grad = ref MemoryMarshal.GetArrayDataReference(_grad);
-        ref V Dir = ref MemoryMarshal.GetArrayDataReference(_dir);
-        ref V Trial = ref MemoryMarshal.GetArrayDataReference(_trial);
-        ref V Hx = ref MemoryMarshal.GetArrayDataReference(_hx);
-        ref V Ht = ref MemoryMarshal.GetArrayDataReference(_ht);
-        ref V Factored = ref MemoryMarshal.GetArrayDataReference(_factoredFree);
+        ref V Grad = ref MemoryMarshal.GetReference(_grad.Span);
+        ref V Dir = ref MemoryMarshal.GetReference(_dir.Span);
+        ref V Trial = ref MemoryMarshal.GetReference(_trial.Span);
+        ref V Hx = ref MemoryMarshal.GetReference(_hx.Span);
+        ref V Ht = ref MemoryMarshal.GetReference(_ht.Span);
+        ref V Factored = ref MemoryMarshal.GetReference(_factoredFree.Span);
         for (int i = 0; i < m; i++)
         {
             Unsafe.Add(ref X, i) = LaneMask.Clamp(Unsafe.Add(ref X, i), Unsafe.Add(ref Lo, i), Unsafe.Add(ref Hi, i));
