@@ -312,26 +312,7 @@ internal sealed class LaneBoxLqr
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
         Span<int> lane = s.Lane;
-        for (int t = 0; t < T; t++)
-        {
-            Span<V> gt = gv.Slice(t * N, N);
-            if (dLdx is null)
-            {
-                gt[..n].Clear();
-            }
-            else
-            {
-                LanePacking.Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
-            }
-            if (dLdu is null)
-            {
-                gt.Slice(n, m).Clear();
-            }
-            else
-            {
-                LanePacking.Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
-            }
-        }
+        LanePacking.GatherLossGradients(dLdx, dLdu, _d, lane, gv);
 
         // Solve-only backward sweep: q = g + F' v, dk_f = -H_ff^{-1} q_f (0 held), v = q_x + K' q_u.
         for (int t = T - 1; t >= 0; t--)

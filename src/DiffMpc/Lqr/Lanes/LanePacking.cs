@@ -392,6 +392,36 @@ internal static class LanePacking
         }
     }
 
+    /// <summary>
+    /// g_t = [dL/dx_t; dL/du_t] of the lanes' elements for every stage, into <paramref name="g"/>
+    /// ([T][n+m]); a null array means zero.
+    /// </summary>
+    public static void GatherLossGradients<TV>(double[]? dLdx, double[]? dLdu, MpcDimensions d, ReadOnlySpan<int> lane, Span<TV> g)
+        where TV : struct
+    {
+        int T = d.Horizon, B = d.BatchSize, n = d.StateDim, m = d.ControlDim, N = n + m;
+        for (int t = 0; t < T; t++)
+        {
+            Span<TV> gt = g.Slice(t * N, N);
+            if (dLdx is null)
+            {
+                gt[..n].Clear();
+            }
+            else
+            {
+                Gather(dLdx, t * B * n, n, n, lane, gt[..n]);
+            }
+            if (dLdu is null)
+            {
+                gt.Slice(n, m).Clear();
+            }
+            else
+            {
+                Gather(dLdu, t * B * m, m, m, lane, gt.Slice(n, m));
+            }
+        }
+    }
+
     /// <summary>dst[t][b][0..size) = lane of b in src[t][0..size), for the valid lanes of group g.</summary>
     public static void Unpack<TV>(ReadOnlySpan<TV> src, int g, int T, int size, double[] dst, int B)
         where TV : struct
