@@ -342,14 +342,17 @@ public sealed class LqrSolver
                 }
                 return;
             }
-            _lanes.Backward(_data, _dLdx, _dLdu, g, worker);
+            // Full groups of unshared inputs get their gradients straight from the lanes below and
+            // need only dlambda_1 (for dL/dx_init) unpacked; the per-element writer needs it all.
+            bool fromLanes = _gradientsPerElement && end - g * w == w;
+            _lanes.Backward(_data, _dLdx, _dLdu, g, worker, fullAdjoint: !fromLanes);
             Span<bool> usable = stackalloc bool[8];
             _lanes.AdjointUsable(g, worker, usable);
             for (int b = g * w; b < end; b++)
             {
                 _included[b] = _differentiable[b] && usable[b - g * w];
             }
-            if (_gradientsPerElement && end - g * w == w)
+            if (fromLanes)
             {
                 MpcGradients gr = _gradients!;
                 _lanes.WriteGradients(g, worker, _included, gr.CostQuadratic, gr.CostLinear, gr.Dynamics, gr.DynamicsOffset);

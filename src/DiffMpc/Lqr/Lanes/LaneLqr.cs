@@ -318,7 +318,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     }
 
     /// <summary>Solves the adjoint LQR of group g and writes dtau, dlambda of its elements into the workspace.</summary>
-    public void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker)
+    public void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker, bool fullAdjoint)
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
@@ -374,8 +374,15 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             LaneBlas.Copy(y[..n], lam.Slice(t * n, n));
         }
 
-        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
-        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
+        if (fullAdjoint)
+        {
+            LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
+            LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
+        }
+        else
+        {
+            LanePacking.Unpack(lam[..n], g, 1, n, _ws.DLambda, B);   // dlambda_1 (stage 0 leads the [T][B][n] array)
+        }
     }
 
     /// <summary>
