@@ -105,14 +105,30 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
     public bool Forward(in LqrData data, int g, int worker, Span<bool> differentiable)
     {
         Scratch s = _scratch[worker];
-        MpcOptions o = _o;
-        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         if (!LanePacking.Pack<TV>(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane))
         {
             return false;   // a value is not finite: nothing written, the solver reports it
         }
         PackBounds(s);
         s.StagesKept = false;
+        Iterate(s, g, out TV iterations, out TV stepNorm);
+        Verify(data, s, g, worker, iterations, stepNorm);
+        Finish(s, g);
+        WriteResults(s, g, differentiable);
+        return true;
+    }
+
+    /// <summary>
+    /// The DDP iteration of group g from the packed data: start from the clamped warm start, then
+    /// sweeps and line searches until every lane has stopped; sets s.Tau, s.Status and returns
+    /// each lane's iteration count and last step norm. (Forward is split into phase methods,
+    /// each compiled on its own, so the JIT's inlining budget covers every lane operation.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Iterate(Scratch s, int g, out TV iterations, out TV stepNorm)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         Span<TV> tau = s.Tau, k = s.k;
         Span<SolveStatus> status = s.Status;
 
@@ -139,8 +155,8 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         TV active = Simd.Not(LaneBlas.NonFinite(cost));
         status.Fill(SolveStatus.MaxIterations);
         SetStatus(status, Simd.Not(active), SolveStatus.NonFinite);
-        TV stepNorm = Simd.Select(active, Simd.Create<TV>(double.PositiveInfinity), Simd.Create<TV>(double.NaN));
-        TV iterations = Simd.Zero<TV>();
+        stepNorm = Simd.Select(active, Simd.Create<TV>(double.PositiveInfinity), Simd.Create<TV>(double.NaN));
+        iterations = Simd.Zero<TV>();
 
         // Control-limited DDP: BackwardPass (box QP per stage), LineSearch (clamped rollouts).
         var tolerance = Simd.Create<TV>(o.Tolerance);
@@ -168,6 +184,19 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             SetStatus(status, converged, SolveStatus.Converged);
             active = Simd.And(active, Simd.And(accepted, Simd.Not(converged)));
         }
+    }
+
+    /// <summary>
+    /// Writes the iteration counts and step norms of group g's elements, verifies the lanes by
+    /// the projected gradient and hands the others to the per-element active-set method.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Verify(in LqrData data, Scratch s, int g, int worker, TV iterations, TV stepNorm)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, N = _d.TauDim;
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // Verification by the projected gradient; the other lanes go to the per-element method.
         Span<int> lane = s.Lane;
@@ -209,6 +238,17 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
                 status[j] = status[valid - 1];   // padding lanes repeat element B-1
             }
         }
+    }
+
+    /// <summary>
+    /// FinalizeActiveSet (the group's factors for its solution's active set, kept for
+    /// <see cref="Backward"/>) and Polish of group g's solution in s.Tau.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Finish(Scratch s, int g)
+    {
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // FinalizeActiveSet: factorise with the active set of the iterate held fixed.
         CostGradient(s, tau, s.Grad);
@@ -232,20 +272,34 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         // stays feasible and does not increase the cost.
         if (LaneMask.Any(isConverged))
         {
-            cost = Cost(s, tau);
+            TV current = Cost(s, tau);
             Span<TV> trial = s.Trial;
             Rollout(s, g, Simd.Create<TV>(1.0), clamp: false, tau, trial);
             TV polished = Cost(s, trial);
-            TV accept = Simd.And(Simd.And(isConverged, Feasible(s, trial)), Simd.LessThanOrEqual(polished, Allowance(cost)));
+            TV accept = Simd.And(Simd.And(isConverged, Feasible(s, trial)), Simd.LessThanOrEqual(polished, Allowance(current)));
             if (LaneMask.Any(accept))
             {
                 LaneMask.Select(accept, trial, tau);
             }
         }
+    }
+
+    /// <summary>
+    /// Costates, cost and KKT residual of group g's solution in s.Tau, and its valid elements'
+    /// results written into the workspace.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteResults(Scratch s, int g, Span<bool> differentiable)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        int first = g * W, valid = Math.Min(B - first, W);
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // Costates, cost and KKT residual of the solution.
         ControlGradients(s, tau);
-        cost = Cost(s, tau);
+        TV cost = Cost(s, tau);
         TV residual = Residual(s, tau, out TV activeCount, out TV scale);
         TV bad = LaneBlas.NonFinite(cost);
         for (int i = 0; i < T * N; i++)
@@ -290,7 +344,6 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             differentiable[b] = st == SolveStatus.Converged
                 || (o.DifferentiateUnconverged && st is SolveStatus.MaxIterations or SolveStatus.LineSearchFailed);
         }
-        return true;
     }
 
     /// <summary>
@@ -303,14 +356,26 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         _ = LanePacking.Pack<TV>(data, g, withOffset: false, s.C, s.c, s.F, s.f, s.X0, s.Lane);   // checked finite by Forward
-        Span<TV> C = s.C, F = s.F;
-        Span<TV> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
-        Span<TV> free = Group(_Free, g, T * m);
-        Span<TV> gv = s.Grad, dk = s.k, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
+        Span<TV> gv = s.Grad, tau = s.Tau, lam = s.Lambda;
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
         Span<int> lane = s.Lane;
         LanePacking.GatherLossGradients(dLdx, dLdu, _d, lane, gv);
+        AdjointSweep(s, g);
+        AdjointRollout(s, g);
+        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
+    }
+
+    /// <summary>The adjoint's solve-only backward sweep of group g: dk into s.k, from the loss gradients in s.Grad.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AdjointSweep(Scratch s, int g)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> F = s.F;
+        Span<TV> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<TV> free = Group(_Free, g, T * m);
+        Span<TV> gv = s.Grad, dk = s.k, v = s.v, q = s.q;
 
         // Solve-only backward sweep: q = g + F' v, dk_f = -H_ff^{-1} q_f (0 held), v = q_x + K' q_u.
         for (int t = T - 1; t >= 0; t--)
@@ -325,6 +390,17 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             q[..n].CopyTo(v);
             LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
         }
+
+    }
+
+    /// <summary>The adjoint rollout of group g from dx_1 = 0 into s.Tau, then the adjoint costates into s.Lambda.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AdjointRollout(Scratch s, int g)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> C = s.C, F = s.F;
+        Span<TV> K = Group(_K, g, T * m * n);
+        Span<TV> gv = s.Grad, dk = s.k, tau = s.Tau, lam = s.Lambda, y = s.Y;
 
         // Adjoint rollout from dx_1 = 0, then adjoint costates.
         for (int t = 0; t < T; t++)
@@ -354,9 +430,6 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             }
             y[..n].CopyTo(lam.Slice(t * n, n));
         }
-
-        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
-        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
     /// <summary>
@@ -526,17 +599,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
                 {
                     fullStep = accept;
                 }
-                if (LaneMask.All(accept))
-                {
-                    // Every lane accepted at once: the trial buffers become the accepted ones.
-                    (s.Trial, s.Next) = (s.Next, s.Trial);
-                    (s.TrialGrad, s.NextGrad) = (s.NextGrad, s.TrialGrad);
-                }
-                else
-                {
-                    LaneMask.Select(accept, s.Trial, s.Next);
-                    LaneMask.Select(accept, s.TrialGrad, s.NextGrad);
-                }
+                KeepTrials(s, accept);
                 accepted = Simd.Or(accepted, accept);
                 searching = Simd.And(searching, Simd.Not(accept));
             }
@@ -550,6 +613,23 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         cost = newCost;
         stepNorm = newNorm;
         return accepted;
+    }
+
+    /// <summary>The trials (and their cost gradients) of the lanes of <paramref name="accept"/> become those lanes' accepted ones.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KeepTrials(Scratch s, TV accept)
+    {
+        if (LaneMask.All(accept))
+        {
+            // Every lane accepted at once: the trial buffers become the accepted ones.
+            (s.Trial, s.Next) = (s.Next, s.Trial);
+            (s.TrialGrad, s.NextGrad) = (s.NextGrad, s.TrialGrad);
+        }
+        else
+        {
+            LaneMask.Select(accept, s.Trial, s.Next);
+            LaneMask.Select(accept, s.TrialGrad, s.NextGrad);
+        }
     }
 
     /// <summary>cost + 1e-13 max(1, |cost|): the largest trial cost a line search accepts.</summary>

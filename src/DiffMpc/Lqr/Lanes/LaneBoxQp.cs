@@ -81,11 +81,12 @@ internal sealed class LaneBoxQp<TV>
         ref TV Hx = ref MemoryMarshal.GetReference(_hx.Span);
         ref TV Ht = ref MemoryMarshal.GetReference(_ht.Span);
         ref TV Factored = ref MemoryMarshal.GetReference(_factoredFree.Span);
+        Span<TV> hxSpan = _hx.Span, trialSpan = _trial.Span, htSpan = _ht.Span, factoredSpan = _factoredFree.Span;
         for (int i = 0; i < m; i++)
         {
             Unsafe.Add(ref X, i) = LaneMask.Clamp(Unsafe.Add(ref X, i), Unsafe.Add(ref Lo, i), Unsafe.Add(ref Hi, i));
         }
-        LaneBlas.Gemv(m, m, h, m, 1, x, _hx, accumulate: false);   // H x, kept current as x changes
+        LaneBlas.Gemv(m, m, h, m, 1, x, hxSpan, accumulate: false);   // H x, kept current as x changes
         TV value = Value(m, ref X, ref Hx, ref G);
         TV bad = Simd.Zero<TV>();
         var zero = Simd.Zero<TV>();
@@ -115,7 +116,7 @@ internal sealed class LaneBoxQp<TV>
                 TV notPd = Simd.And(FactorFree(m, h, m, free, l, dinv), run);
                 bad = Simd.Or(bad, notPd);
                 run = Simd.And(run, Simd.Not(notPd));
-                free[..m].CopyTo(_factoredFree);
+                free[..m].CopyTo(factoredSpan);
             }
 
             // Converged when the free gradient is at the round-off level of g + H x (scale >= 1).
@@ -161,7 +162,7 @@ internal sealed class LaneBoxQp<TV>
                     Unsafe.Add(ref Trial, i) = ti;
                     decrease = Simd.Fma(Unsafe.Add(ref Grad, i), Simd.Sub(ti, xi), decrease);
                 }
-                LaneBlas.Gemv(m, m, h, m, 1, _trial, _ht, accumulate: false);
+                LaneBlas.Gemv(m, m, h, m, 1, trialSpan, htSpan, accumulate: false);
                 TV trialValue = Value(m, ref Trial, ref Ht, ref G);
                 TV accept = Simd.And(search, Simd.LessThanOrEqual(Simd.Sub(trialValue, value), Simd.Mul(armijo, decrease)));
                 if (LaneMask.Any(accept))
@@ -281,6 +282,7 @@ internal sealed class LaneBoxQp<TV>
     /// returned mask and continues with pivot 1. <paramref name="a"/> is read in its lower
     /// triangle with leading dimension <paramref name="lda"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static TV FactorFree(int m, ReadOnlySpan<TV> a, int lda, ReadOnlySpan<TV> free, Span<TV> l, Span<TV> dinv)
     {
         Debug.Assert(a.Length >= (m - 1) * lda + m && free.Length >= m && l.Length >= m * m && dinv.Length >= m);
