@@ -39,7 +39,7 @@ public sealed class LqrSolver
     private readonly BatchRunner? _laneRunner;
     private readonly int _laneWorkers;
     private bool _solvedInLanes;
-    private LaneBoxLqr? _boxLanes;
+    private ILaneBoxLqr? _boxLanes;
     private bool _solvedInBoxLanes;
     private readonly bool[] _invalidGroup = [];
     private double[]? _dLdx;
@@ -116,9 +116,9 @@ public sealed class LqrSolver
 
     /// <summary>
     /// True when box-constrained problems of this solver's shape run in SIMD lanes: the lane path
-    /// with 8 lanes (the box kernels are written for Vector512) and T &gt; 1, never depending on B.
+    /// (either width) and T &gt; 1, never depending on B.
     /// </summary>
-    private bool BoxLanesApply => _lanes is { Width: LaneBoxLqr.Width } && Dimensions.Horizon > 1 && !ForceScalarBox;
+    private bool BoxLanesApply => _lanes is not null && Dimensions.Horizon > 1 && !ForceScalarBox;
 
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>
@@ -179,7 +179,7 @@ public sealed class LqrSolver
             }
             else
             {
-                _boxLanes ??= new LaneBoxLqr(Dimensions, _ws, _laneWorkers);
+                _boxLanes ??= LaneBoxLqr.Create(Dimensions, _ws, _laneWorkers, _lanes!.Width);
                 _boxLanes.Prepare(_data, _box, uInit, Options);
             }
             Array.Clear(_invalidGroup);

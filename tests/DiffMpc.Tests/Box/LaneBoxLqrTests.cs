@@ -1,10 +1,13 @@
-// The box-constrained LQR on the SIMD-lane path (8 batch elements per Vector512) against the
-// per-element path forced on the same solver type: random problems of many shapes, bound kinds
+// The box-constrained LQR on the SIMD-lane path, for each lane width (8 batch elements per
+// Vector512, 4 per Vector256; a width the machine lacks runs the per-element path, or is
+// skipped where only the lanes are of interest), against the per-element path forced on the
+// same solver type: random problems of many shapes, bound kinds
 // (two-sided, one-sided, absent, equal) and layouts (per stage, broadcast over time, batch or
 // both, scalar), warm starts and options; the scalar active-set fallback of unverified lanes;
 // failing lanes isolated from their neighbours; an element's result independent of its batch.
 using System.Globalization;
 using DiffMpc.Lqr;
+using DiffMpc.Lqr.Lanes;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;
@@ -19,26 +22,44 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
     /// <summary>Agreement asked of the lane path with the per-element path (relative to each array's scale).</summary>
     private const double Tolerance = 1e-9;
 
-    /// <summary>(T, B, n, m, layout variant, options variant, warm start, seed).</summary>
-    public static TheoryData<int, int, int, int, int, int, bool, int> Shapes() => new()
+    /// <summary>The lane widths: 8 (Vector512) and 4 (Vector256).</summary>
+    private static readonly int[] Widths = [8, 4];
+
+    /// <summary>(T, B, n, m, layout variant, options variant, warm start, seed, lane width).</summary>
+    public static TheoryData<int, int, int, int, int, int, bool, int, int> Shapes()
     {
-        { 20, 13, 8, 4, 0, 0, false, 1 },
-        { 5, 9, 1, 1, 0, 0, false, 2 },
-        { 25, 11, 16, 16, 0, 0, true, 3 },
-        { 12, 17, 3, 7, 1, 0, false, 4 },
-        { 2, 3, 16, 1, 2, 0, false, 5 },
-        { 1, 10, 4, 3, 0, 0, true, 6 },    // T = 1: per-element path either way
-        { 7, 21, 10, 2, 3, 1, false, 7 },  // trust region
-        { 9, 8, 5, 5, 1, 2, true, 8 },     // control regularisation
-        { 15, 19, 6, 3, 2, 3, false, 9 },  // iteration limit, unconverged elements differentiated
-        { 18, 31, 8, 4, 3, 0, true, 10 },
-        { 4, 5, 2, 12, 0, 1, true, 11 },
-        { 11, 26, 13, 9, 1, 0, false, 12 },
-    };
+        var data = new TheoryData<int, int, int, int, int, int, bool, int, int>();
+        foreach (int width in Widths)
+        {
+            foreach ((int T, int B, int n, int m, int layout, int options, bool warm, int seed) in BaseShapes)
+            {
+                data.Add(T, B, n, m, layout, options, warm, seed, width);
+            }
+        }
+        return data;
+    }
+
+    /// <summary>(T, B, n, m, layout variant, options variant, warm start, seed).</summary>
+    private static readonly (int, int, int, int, int, int, bool, int)[] BaseShapes =
+    [
+        (20, 13, 8, 4, 0, 0, false, 1),
+        (5, 9, 1, 1, 0, 0, false, 2),
+        (25, 11, 16, 16, 0, 0, true, 3),
+        (12, 17, 3, 7, 1, 0, false, 4),
+        (2, 3, 16, 1, 2, 0, false, 5),
+        (1, 10, 4, 3, 0, 0, true, 6),    // T = 1: per-element path either way
+        (7, 21, 10, 2, 3, 1, false, 7),  // trust region
+        (9, 8, 5, 5, 1, 2, true, 8),     // control regularisation
+        (15, 19, 6, 3, 2, 3, false, 9),  // iteration limit, unconverged elements differentiated
+        (18, 31, 8, 4, 3, 0, true, 10),
+        (4, 5, 2, 12, 0, 1, true, 11),
+        (11, 26, 13, 9, 1, 0, false, 12),
+    ];
 
     [Theory]
     [MemberData(nameof(Shapes))]
-    public void LanePath_MatchesPerElementPath(int T, int B, int n, int m, int layout, int optionsVariant, bool warmStart, int seed)
+    public void LanePath_MatchesPerElementPath(int T, int B, int n, int m, int layout, int optionsVariant, bool warmStart, int seed,
+        int width)
     {
         var dims = new MpcDimensions(T, B, n, m);
         var rng = new Random(seed);
@@ -47,16 +68,16 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
         double[]? uInit = warmStart ? BoxTestProblems.Normals(rng, T * B * m, 0.7) : null;
         (double[] wx, double[] wu) = BoxTestProblems.LossWeights(dims, seed + 100);
 
-        var lane = new LqrSolver(dims, options);
+        var lane = new LqrSolver(dims, options, width);
         var scalar = new LqrSolver(dims, options) { ForceScalarBox = true };
         Result a = Run(lane, problem, uInit, wx, wu);
-        Assert.Equal(T > 1 && DiffMpc.Lqr.Lanes.LaneLqr.Supports(dims, DiffMpc.Lqr.Lanes.LaneBoxLqr.Width), lane.SolvedInBoxLanes);
+        Assert.Equal(T > 1 && LaneLqr.Supports(dims, width), lane.SolvedInBoxLanes);
         Result b = Run(scalar, problem, uInit, wx, wu);
         Assert.False(scalar.SolvedInBoxLanes);
 
         double worst = AssertAgree(b, a, $"seed {seed} ({dims}, layout {layout}, options {optionsVariant})");
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{dims} layout {layout} options {optionsVariant}: {a.Solution.ConvergedCount}/{B} converged, "
+            $"{dims} width {width} layout {layout} options {optionsVariant}: {a.Solution.ConvergedCount}/{B} converged, "
             + $"{a.Solution.ActiveBounds.Sum()} active bounds, fallbacks {lane.BoxLaneFallbacks}, worst relative difference {worst:E2}"));
     }
 
@@ -65,15 +86,18 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
     /// their lanes go to the per-element active-set method, and every element ends as on the
     /// per-element path.
     /// </summary>
-    [Fact]
-    public void StalledLanes_HandOverToActiveSetMethod_AndMatchPerElementPath()
+    [SkippableTheory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void StalledLanes_HandOverToActiveSetMethod_AndMatchPerElementPath(int width)
     {
         RandomLqr data = BoxTestProblems.Generate(new MpcDimensions(Horizon: 15, BatchSize: 32, StateDim: 8, ControlDim: 4),
             seed: 1505, costScale: 5.0, spectralRadius: 1.5);
         MpcDimensions dims = data.Dims;
+        SkipUnlessSupported(dims, width);
         LqrProblem problem = data.Build(StageArray.Scalar(-1), StageArray.Scalar(1));
         (double[] wx, double[] wu) = BoxTestProblems.LossWeights(dims, 3);
-        var lane = new LqrSolver(dims);
+        var lane = new LqrSolver(dims, null, width);
         Result a = Run(lane, problem, null, wx, wu);
         Assert.True(lane.SolvedInBoxLanes);
         Assert.True(lane.BoxLaneFallbacks > 0, "the unstable case should need the active-set handover");
@@ -82,7 +106,7 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
         Assert.True(a.Solution.ConvergedCount >= dims.BatchSize - 2, $"{a.Solution.ConvergedCount} of {dims.BatchSize} converged");
         Assert.True(a.Solution.U.All(u => u >= -1 && u <= 1));
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"fallbacks {lane.BoxLaneFallbacks}/{dims.BatchSize}, converged {a.Solution.ConvergedCount}, worst relative difference {worst:E2}"));
+            $"width {width}: fallbacks {lane.BoxLaneFallbacks}/{dims.BatchSize}, converged {a.Solution.ConvergedCount}, worst relative difference {worst:E2}"));
     }
 
     /// <summary>
@@ -90,10 +114,13 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
     /// status like the per-element path, and the other lanes of their groups are bitwise what
     /// they are when those two elements are benign.
     /// </summary>
-    [Fact]
-    public void FailingLanes_AreIsolatedFromTheirNeighbours()
+    [SkippableTheory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void FailingLanes_AreIsolatedFromTheirNeighbours(int width)
     {
         var dims = new MpcDimensions(Horizon: 6, BatchSize: 11, StateDim: 3, ControlDim: 2);
+        SkipUnlessSupported(dims, width);
         int T = dims.Horizon, B = dims.BatchSize, n = dims.StateDim, m = dims.ControlDim, N = dims.TauDim;
         RandomLqr good = BoxTestProblems.Generate(dims, seed: 42, costScale: 2.0);
         RandomLqr bad = BoxTestProblems.Generate(dims, seed: 42, costScale: 2.0);
@@ -108,7 +135,7 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
         (double[] wx, double[] wu) = BoxTestProblems.LossWeights(dims, 9);
         StageArray lo = StageArray.Scalar(-0.5), hi = StageArray.Scalar(0.5);
 
-        var solver = new LqrSolver(dims);
+        var solver = new LqrSolver(dims, null, width);
         Result withBad = Run(solver, bad.Build(lo, hi), null, wx, wu);
         Assert.True(solver.SolvedInBoxLanes);
         Result withGood = Run(solver, good.Build(lo, hi), null, wx, wu);
@@ -141,22 +168,25 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
     /// a batch. Group-wide decisions (how long a group iterates, whether a sweep reuses the
     /// previous iteration's stages) differ between the two, so this also checks they are exact.
     /// </summary>
-    [Fact]
-    public void ElementAlone_IsBitwiseTheElementInTheBatch()
+    [SkippableTheory]
+    [InlineData(8)]
+    [InlineData(4)]
+    public void ElementAlone_IsBitwiseTheElementInTheBatch(int width)
     {
         var dims = new MpcDimensions(Horizon: 10, BatchSize: 13, StateDim: 5, ControlDim: 3);
+        SkipUnlessSupported(dims, width);
         int T = dims.Horizon, B = dims.BatchSize, n = dims.StateDim, m = dims.ControlDim, N = dims.TauDim;
         RandomLqr data = BoxTestProblems.Generate(dims, seed: 77, costScale: 3.0);
         LqrProblem problem = data.Build(StageArray.Scalar(-0.4), StageArray.Scalar(0.6));
         (double[] wx, double[] wu) = BoxTestProblems.LossWeights(dims, 77);
-        Result batch = Run(new LqrSolver(dims), problem, null, wx, wu);
+        Result batch = Run(new LqrSolver(dims, null, width), problem, null, wx, wu);
         var one = new MpcDimensions(T, 1, n, m);
         foreach (int b in new[] { 0, 6, 12 })
         {
             var alone = new LqrProblem(one, Slice(data.XInit, 1, B, n, b), Slice(data.C, T, B, N * N, b), Slice(data.c, T, B, N, b),
                 StageArray.PerStage(Slice(data.F!, T - 1, B, n * N, b)), StageArray.PerStage(Slice(data.f!, T - 1, B, n, b)),
                 StageArray.Scalar(-0.4), StageArray.Scalar(0.6));
-            var solver = new LqrSolver(one);
+            var solver = new LqrSolver(one, null, width);
             Result r = Run(solver, alone, null, Slice(wx, T, B, n, b), Slice(wu, T, B, m, b));
             Assert.True(solver.SolvedInBoxLanes);
             Bitwise.Equal(Slice(batch.Solution.U, T, B, m, b), r.Solution.U, $"u of element {b}");
@@ -166,6 +196,9 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
             Assert.Equal(batch.Solution.Iterations[b], r.Solution.Iterations[0]);
         }
     }
+
+    private static void SkipUnlessSupported(MpcDimensions dims, int width) =>
+        Skip.IfNot(LaneLqr.Supports(dims, width), $"{width}-lane vectors are not hardware-accelerated here");
 
     /// <summary>Copies of a solve's outputs (the solver's own objects are overwritten by its next call).</summary>
     private sealed record Solution(double[] X, double[] U, double[] Costates, double[] Cost, SolveStatus[] Status, int[] Iterations,

@@ -37,7 +37,7 @@ public sealed class NoRefactorisationTests
             k.Problem.Dynamics, k.Problem.DynamicsOffset, StageArray.Scalar(-0.2), StageArray.Scalar(0.2));
         var solver = new LqrSolver(p.Dimensions, OneThread) { ForceScalarBox = perElement };
         AssertBackwardFactorisesNothing(solver, s => s.Solve(p), s => s.Backward(null, new double[10 * 4 * 2]));
-        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(p.Dimensions, DiffMpc.Lqr.Lanes.LaneBoxLqr.Width), solver.SolvedInBoxLanes);
+        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(p.Dimensions), solver.SolvedInBoxLanes);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
-// Notation as in Box/ControlLimitedLqr and LaneLqr, for a group of 8 batch elements held in the
-// lanes of Vector512<double> (lane j = element 8g + j; the last group is padded by repeating
-// element B-1, whose padded copies are computed and discarded):
+// Notation as in Box/ControlLimitedLqr and LaneLqr, for a group of W batch elements held in the
+// lanes of a vector TV (W = 8 for Vector512<double>, 4 for Vector256<double>; lane j = element
+// Wg + j; the last group is padded by repeating element B-1, whose padded copies are computed and
+// discarded):
 //   iterate (xbar, ubar); g_t = (sym(C_t) + mu I_u) tau_t + c_t the cost gradient at it
 //   Q_t = sym(C_t) + mu I_u + F_t' V_{t+1} F_t,  q_t = g_t + F_t' v_{t+1}
 //   k_t = argmin 1/2 k' Q_uu k + q_u' k  s.t. max(u_lo - ubar, -Delta) <= k <= min(u_hi - ubar, Delta)
@@ -12,13 +13,12 @@
 // that stops is frozen (every update of the iterate is a blend with the lane's "still active"
 // mask) while the others continue, and the group stops when no lane is active. So a lane's result
 // never depends on the other lanes of its group or on its position in the batch.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using DiffMpc.Box;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;
-using V = System.Runtime.Intrinsics.Vector512<double>;
 
 namespace DiffMpc.Lqr.Lanes;
 
@@ -31,20 +31,18 @@ namespace DiffMpc.Lqr.Lanes;
 /// unpacked into the shared <see cref="LqrWorkspace"/> per element, so solution publishing and
 /// gradient assembly (bound gradients included) are those of the per-element path.
 /// </summary>
-internal sealed class LaneBoxLqr
+internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
+    where TV : struct
 {
-    /// <summary>Problems per group: the box kernels are written for Vector512 (8 lanes).</summary>
-    public const int Width = 8;
-
-    private const int W = Width;
+    private static readonly int W = Simd.Width<TV>();
 
     private readonly MpcDimensions _d;
     private readonly LqrWorkspace _ws;
     // Per group, lane-packed, from FinalizeActiveSet (also used as the iteration's storage).
-    private readonly LaneArray<V> _K;      // K_t, [G][T][m][n]
-    private readonly LaneArray<V> _L;      // Cholesky factor of blend(Q_uu, I) for the free set, [G][T][m][m]
-    private readonly LaneArray<V> _Dinv;   // 1 / diag(L), [G][T][m]
-    private readonly LaneArray<V> _Free;   // free masks, [G][T][m]
+    private readonly LaneArray<TV> _K;      // K_t, [G][T][m][n]
+    private readonly LaneArray<TV> _L;      // Cholesky factor of blend(Q_uu, I) for the free set, [G][T][m][m]
+    private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly LaneArray<TV> _Free;   // free masks, [G][T][m]
     private readonly int[] _fallbacks;   // lanes handed to the per-element method, per group
     private readonly Scratch[] _scratch;
     private bool _hasOffset;
@@ -59,10 +57,10 @@ internal sealed class LaneBoxLqr
         _ws = ws;
         int T = d.Horizon, n = d.StateDim, m = d.ControlDim;
         int G = LaneLqr.GroupCount(d.BatchSize, W);
-        _K = new LaneArray<V>(G * T * m * n);
-        _L = new LaneArray<V>(G * T * m * m);
-        _Dinv = new LaneArray<V>(G * T * m);
-        _Free = new LaneArray<V>(G * T * m);
+        _K = new LaneArray<TV>(G * T * m * n);
+        _L = new LaneArray<TV>(G * T * m * m);
+        _Dinv = new LaneArray<TV>(G * T * m);
+        _Free = new LaneArray<TV>(G * T * m);
         _fallbacks = new int[G];
         _scratch = new Scratch[workers];
         for (int w = 0; w < workers; w++)
@@ -107,21 +105,37 @@ internal sealed class LaneBoxLqr
     public bool Forward(in LqrData data, int g, int worker, Span<bool> differentiable)
     {
         Scratch s = _scratch[worker];
-        MpcOptions o = _o;
-        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        if (!LanePacking.Pack<V>(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane))
+        if (!LanePacking.Pack<TV>(data, g, _hasOffset, s.C, s.c, s.F, s.f, s.X0, s.Lane))
         {
             return false;   // a value is not finite: nothing written, the solver reports it
         }
         PackBounds(s);
         s.StagesKept = false;
-        Span<V> tau = s.Tau, k = s.k;
+        Iterate(s, g, out TV iterations, out TV stepNorm);
+        Verify(data, s, g, worker, iterations, stepNorm);
+        Finish(s, g);
+        WriteResults(s, g, differentiable);
+        return true;
+    }
+
+    /// <summary>
+    /// The DDP iteration of group g from the packed data: start from the clamped warm start, then
+    /// sweeps and line searches until every lane has stopped; sets s.Tau, s.Status and returns
+    /// each lane's iteration count and last step norm. (Forward is split into phase methods,
+    /// each compiled on its own, so the JIT's inlining budget covers every lane operation.)
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Iterate(Scratch s, int g, out TV iterations, out TV stepNorm)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> tau = s.Tau, k = s.k;
         Span<SolveStatus> status = s.Status;
 
         // Start: u = clamp(uInit or 0), open-loop rollout, cost.
         for (int t = 0; t < T; t++)
         {
-            Span<V> u = tau.Slice(t * N + n, m);
+            Span<TV> u = tau.Slice(t * N + n, m);
             if (_uInit is null)
             {
                 u.Clear();
@@ -137,55 +151,68 @@ internal sealed class LaneBoxLqr
         }
         k.Clear();
         RolloutOpenLoop(s, tau);
-        V cost = Cost(s, tau, s.Grad);
-        V active = ~LaneBlas.NonFinite(cost);
+        TV cost = Cost(s, tau, s.Grad);
+        TV active = Simd.Not(LaneBlas.NonFinite(cost));
         status.Fill(SolveStatus.MaxIterations);
-        SetStatus(status, ~active, SolveStatus.NonFinite);
-        V stepNorm = Vector512.ConditionalSelect(active, Vector512.Create(double.PositiveInfinity), Vector512.Create(double.NaN));
-        V iterations = V.Zero;
+        SetStatus(status, Simd.Not(active), SolveStatus.NonFinite);
+        stepNorm = Simd.Select(active, Simd.Create<TV>(double.PositiveInfinity), Simd.Create<TV>(double.NaN));
+        iterations = Simd.Zero<TV>();
 
         // Control-limited DDP: BackwardPass (box QP per stage), LineSearch (clamped rollouts).
-        var tolerance = Vector512.Create(o.Tolerance);
+        var tolerance = Simd.Create<TV>(o.Tolerance);
         for (int iter = 0; iter < o.MaxIterations && LaneMask.Any(active); iter++)
         {
             if (_ws.Cancellation.IsCancellationRequested)
             {
                 break;   // the solver throws OperationCanceledException once the batch returns
             }
-            iterations += LaneMask.Count(active);
-            V notPd = Sweep(s, g, finalize: false, active) & active;
+            iterations = Simd.Add(iterations, LaneMask.Count(active));
+            TV notPd = Simd.And(Sweep(s, g, finalize: false, active), active);
             SetStatus(status, notPd, SolveStatus.NotPositiveDefinite);
-            active &= ~notPd;
+            active = Simd.And(active, Simd.Not(notPd));
             if (!LaneMask.Any(active))
             {
                 break;
             }
-            V accepted = LineSearch(s, g, active, ref cost, ref stepNorm, out V fullStep, out V lastTrialCost);
-            V failed = active & ~accepted;
-            V finiteTrial = ~LaneBlas.NonFinite(lastTrialCost);
-            SetStatus(status, failed & finiteTrial, SolveStatus.LineSearchFailed);
-            SetStatus(status, failed & ~finiteTrial, SolveStatus.NonFinite);
+            TV accepted = LineSearch(s, g, active, ref cost, ref stepNorm, out TV fullStep, out TV lastTrialCost);
+            TV failed = Simd.And(active, Simd.Not(accepted));
+            TV finiteTrial = Simd.Not(LaneBlas.NonFinite(lastTrialCost));
+            SetStatus(status, Simd.And(failed, finiteTrial), SolveStatus.LineSearchFailed);
+            SetStatus(status, Simd.And(failed, Simd.Not(finiteTrial)), SolveStatus.NonFinite);
             // A small step counts as convergence only when it is the full step.
-            V converged = accepted & fullStep & Vector512.LessThanOrEqual(stepNorm, tolerance);
+            TV converged = Simd.And(Simd.And(accepted, fullStep), Simd.LessThanOrEqual(stepNorm, tolerance));
             SetStatus(status, converged, SolveStatus.Converged);
-            active &= accepted & ~converged;
+            active = Simd.And(active, Simd.And(accepted, Simd.Not(converged)));
         }
+    }
+
+    /// <summary>
+    /// Writes the iteration counts and step norms of group g's elements, verifies the lanes by
+    /// the projected gradient and hands the others to the per-element active-set method.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Verify(in LqrData data, Scratch s, int g, int worker, TV iterations, TV stepNorm)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, N = _d.TauDim;
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // Verification by the projected gradient; the other lanes go to the per-element method.
         Span<int> lane = s.Lane;
         int first = g * W, valid = Math.Min(B - first, W);
         ControlGradients(s, tau);
-        V pg = ProjectedGradient(s, tau);
+        TV pg = ProjectedGradient(s, tau);
         double kktTolerance = ControlLimitedLqr.KktTolerance(o);
         for (int j = 0; j < valid; j++)
         {
-            _ws.Iterations[first + j] = (int)iterations.GetElement(j);
-            _ws.StepNorm[first + j] = stepNorm.GetElement(j);
+            _ws.Iterations[first + j] = (int)Simd.Get(iterations, j);
+            _ws.StepNorm[first + j] = Simd.Get(stepNorm, j);
         }
         int fallbacks = 0;
         for (int j = 0; j < valid; j++)
         {
-            bool verified = status[j] == SolveStatus.Converged && pg.GetElement(j) <= kktTolerance;
+            bool verified = status[j] == SolveStatus.Converged && Simd.Get(pg, j) <= kktTolerance;
             if (verified || status[j] is not (SolveStatus.Converged or SolveStatus.LineSearchFailed or SolveStatus.MaxIterations))
             {
                 continue;
@@ -211,58 +238,83 @@ internal sealed class LaneBoxLqr
                 status[j] = status[valid - 1];   // padding lanes repeat element B-1
             }
         }
+    }
+
+    /// <summary>
+    /// FinalizeActiveSet (the group's factors for its solution's active set, kept for
+    /// <see cref="Backward"/>) and Polish of group g's solution in s.Tau.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void Finish(Scratch s, int g)
+    {
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // FinalizeActiveSet: factorise with the active set of the iterate held fixed.
         CostGradient(s, tau, s.Grad);
-        V finalNotPd = Sweep(s, g, finalize: true, V.Zero);
-        V hasTrajectory = V.Zero, isConverged = V.Zero;
+        TV finalNotPd = Sweep(s, g, finalize: true, Simd.Zero<TV>());
+        TV hasTrajectory = Simd.Zero<TV>(), isConverged = Simd.Zero<TV>();
         for (int j = 0; j < W; j++)
         {
             if (SolutionWriter.HasTrajectory(status[j]))
             {
-                hasTrajectory |= LaneMask.Single(j);
+                hasTrajectory = Simd.Or(hasTrajectory, LaneMask.Single<TV>(j));
                 if (status[j] == SolveStatus.Converged)
                 {
-                    isConverged |= LaneMask.Single(j);
+                    isConverged = Simd.Or(isConverged, LaneMask.Single<TV>(j));
                 }
             }
         }
-        SetStatus(status, finalNotPd & hasTrajectory, SolveStatus.NotPositiveDefinite);
-        isConverged &= ~finalNotPd;
+        SetStatus(status, Simd.And(finalNotPd, hasTrajectory), SolveStatus.NotPositiveDefinite);
+        isConverged = Simd.And(isConverged, Simd.Not(finalNotPd));
 
         // Polish: one exact Newton step on the free controls (active set fixed), kept when it
         // stays feasible and does not increase the cost.
         if (LaneMask.Any(isConverged))
         {
-            cost = Cost(s, tau);
-            Span<V> trial = s.Trial;
-            Rollout(s, g, V.One, clamp: false, tau, trial);
-            V polished = Cost(s, trial);
-            V accept = isConverged & Feasible(s, trial) & Vector512.LessThanOrEqual(polished, Allowance(cost));
+            TV current = Cost(s, tau);
+            Span<TV> trial = s.Trial;
+            Rollout(s, g, Simd.Create<TV>(1.0), clamp: false, tau, trial);
+            TV polished = Cost(s, trial);
+            TV accept = Simd.And(Simd.And(isConverged, Feasible(s, trial)), Simd.LessThanOrEqual(polished, Allowance(current)));
             if (LaneMask.Any(accept))
             {
                 LaneMask.Select(accept, trial, tau);
             }
         }
+    }
+
+    /// <summary>
+    /// Costates, cost and KKT residual of group g's solution in s.Tau, and its valid elements'
+    /// results written into the workspace.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void WriteResults(Scratch s, int g, Span<bool> differentiable)
+    {
+        MpcOptions o = _o;
+        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        int first = g * W, valid = Math.Min(B - first, W);
+        Span<TV> tau = s.Tau;
+        Span<SolveStatus> status = s.Status;
 
         // Costates, cost and KKT residual of the solution.
         ControlGradients(s, tau);
-        cost = Cost(s, tau);
-        V residual = Residual(s, tau, out V activeCount, out V scale);
-        V bad = LaneBlas.NonFinite(cost);
+        TV cost = Cost(s, tau);
+        TV residual = Residual(s, tau, out TV activeCount, out TV scale);
+        TV bad = LaneBlas.NonFinite(cost);
         for (int i = 0; i < T * N; i++)
         {
-            bad |= LaneBlas.NonFinite(tau[i]);
+            bad = Simd.Or(bad, LaneBlas.NonFinite(tau[i]));
         }
         for (int i = 0; i < T * n; i++)
         {
-            bad |= LaneBlas.NonFinite(s.Lambda[i]);
+            bad = Simd.Or(bad, LaneBlas.NonFinite(s.Lambda[i]));
         }
 
         // Unpack the valid lanes.
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
-        LanePacking.Unpack<V>(s.Lambda, g, T, n, _ws.Lambda, B);
-        ReadOnlySpan<V> free = Group(_Free, g, T * m);
+        LanePacking.Unpack<TV>(s.Lambda, g, T, n, _ws.Lambda, B);
+        ReadOnlySpan<TV> free = Group(_Free, g, T * m);
         for (int j = 0; j < valid; j++)
         {
             int b = first + j;
@@ -271,14 +323,14 @@ internal sealed class LaneBoxLqr
                 Span<bool> fb = _ws.FreeAt(t, b);
                 for (int i = 0; i < m; i++)
                 {
-                    fb[i] = BitConverter.DoubleToUInt64Bits(free[t * m + i].GetElement(j)) != 0;
+                    fb[i] = Simd.GetBits(free[t * m + i], j) != 0;
                 }
             }
             SolveStatus st = status[j];
             bool hasSolution = SolutionWriter.HasTrajectory(st);
             if (hasSolution)
             {
-                st = SolutionWriter.CheckAccuracy(st, residual.GetElement(j), scale.GetElement(j), o.Tolerance);
+                st = SolutionWriter.CheckAccuracy(st, Simd.Get(residual, j), Simd.Get(scale, j), o.Tolerance);
                 if (LaneMask.Lane(bad, j))
                 {
                     st = SolveStatus.NonFinite;
@@ -286,13 +338,12 @@ internal sealed class LaneBoxLqr
                 }
             }
             _ws.Status[b] = st;
-            _ws.Cost[b] = hasSolution ? cost.GetElement(j) : double.NaN;
-            _ws.KktResidual[b] = hasSolution ? residual.GetElement(j) : double.NaN;
-            _ws.ActiveCount[b] = hasSolution ? (int)activeCount.GetElement(j) : 0;
+            _ws.Cost[b] = hasSolution ? Simd.Get(cost, j) : double.NaN;
+            _ws.KktResidual[b] = hasSolution ? Simd.Get(residual, j) : double.NaN;
+            _ws.ActiveCount[b] = hasSolution ? (int)Simd.Get(activeCount, j) : 0;
             differentiable[b] = st == SolveStatus.Converged
                 || (o.DifferentiateUnconverged && st is SolveStatus.MaxIterations or SolveStatus.LineSearchFailed);
         }
-        return true;
     }
 
     /// <summary>
@@ -304,15 +355,27 @@ internal sealed class LaneBoxLqr
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        _ = LanePacking.Pack<V>(data, g, withOffset: false, s.C, s.c, s.F, s.f, s.X0, s.Lane);   // checked finite by Forward
-        Span<V> C = s.C, F = s.F;
-        Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
-        Span<V> free = Group(_Free, g, T * m);
-        Span<V> gv = s.Grad, dk = s.k, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
+        _ = LanePacking.Pack<TV>(data, g, withOffset: false, s.C, s.c, s.F, s.f, s.X0, s.Lane);   // checked finite by Forward
+        Span<TV> gv = s.Grad, tau = s.Tau, lam = s.Lambda;
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
         Span<int> lane = s.Lane;
         LanePacking.GatherLossGradients(dLdx, dLdu, _d, lane, gv);
+        AdjointSweep(s, g);
+        AdjointRollout(s, g);
+        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
+    }
+
+    /// <summary>The adjoint's solve-only backward sweep of group g: dk into s.k, from the loss gradients in s.Grad.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AdjointSweep(Scratch s, int g)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> F = s.F;
+        Span<TV> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<TV> free = Group(_Free, g, T * m);
+        Span<TV> gv = s.Grad, dk = s.k, v = s.v, q = s.q;
 
         // Solve-only backward sweep: q = g + F' v, dk_f = -H_ff^{-1} q_f (0 held), v = q_x + K' q_u.
         for (int t = T - 1; t >= 0; t--)
@@ -322,16 +385,27 @@ internal sealed class LaneBoxLqr
             {
                 LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
             }
-            LaneBoxQp.SolveFree(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), free.Slice(t * m, m), q[n..], 1,
+            LaneBoxQp<TV>.SolveFree(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), free.Slice(t * m, m), q[n..], 1,
                 dk.Slice(t * m, m), 1);
             q[..n].CopyTo(v);
             LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
         }
 
+    }
+
+    /// <summary>The adjoint rollout of group g from dx_1 = 0 into s.Tau, then the adjoint costates into s.Lambda.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void AdjointRollout(Scratch s, int g)
+    {
+        int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
+        Span<TV> C = s.C, F = s.F;
+        Span<TV> K = Group(_K, g, T * m * n);
+        Span<TV> gv = s.Grad, dk = s.k, tau = s.Tau, lam = s.Lambda, y = s.Y;
+
         // Adjoint rollout from dx_1 = 0, then adjoint costates.
         for (int t = 0; t < T; t++)
         {
-            Span<V> taut = tau.Slice(t * N, N);
+            Span<TV> taut = tau.Slice(t * N, N);
             if (t == 0)
             {
                 taut[..n].Clear();
@@ -348,7 +422,7 @@ internal sealed class LaneBoxLqr
             LaneBlas.Gemv(n, N, C.Slice(t * N * N, N * N), N, 1, tau.Slice(t * N, N), y, accumulate: false);
             for (int i = 0; i < n; i++)
             {
-                y[i] += gv[t * N + i];
+                y[i] = Simd.Add(y[i], gv[t * N + i]);
             }
             if (t < T - 1)
             {
@@ -356,9 +430,6 @@ internal sealed class LaneBoxLqr
             }
             y[..n].CopyTo(lam.Slice(t * n, n));
         }
-
-        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
-        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
     /// <summary>
@@ -377,20 +448,20 @@ internal sealed class LaneBoxLqr
     /// the previous sweep and are reused instead of recomputed (once the active sets settle,
     /// most of a sweep is q, the box QP and v). The reuse is exact, so no lane can tell.
     /// </remarks>
-    private V Sweep(Scratch s, int g, bool finalize, V run)
+    private TV Sweep(Scratch s, int g, bool finalize, TV run)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<V> C = s.C, F = s.F, tau = s.Tau, grad = s.Grad, k = s.k;
-        Span<V> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
-        Span<V> Free = Group(_Free, g, T * m);
-        Span<V> V_ = s.Vn, v = s.v, q = s.q, Wm = s.Wm, H = s.H, qpLo = s.QpLo, qpHi = s.QpHi, previousFree = s.PreviousFree;
-        var muV = Vector512.Create(_mu);
-        var trust = Vector512.Create(_o.TrustRegion);
-        V bad = V.Zero;
+        Span<TV> C = s.C, F = s.F, tau = s.Tau, grad = s.Grad, k = s.k;
+        Span<TV> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<TV> Free = Group(_Free, g, T * m);
+        Span<TV> V_ = s.Vn, v = s.v, q = s.q, Wm = s.Wm, H = s.H, qpLo = s.QpLo, qpHi = s.QpHi, previousFree = s.PreviousFree;
+        var muV = Simd.Create<TV>(_mu);
+        var trust = Simd.Create<TV>(_o.TrustRegion);
+        TV bad = Simd.Zero<TV>();
         bool reuse = !finalize && s.StagesKept;   // Q_t and K_t of the previous sweep still hold
         for (int t = T - 1; t >= 0; t--)
         {
-            Span<V> Q = s.QStages.AsSpan(t * N * N, N * N);
+            Span<TV> Q = s.QStages.AsSpan(t * N * N, N * N);
             Copy(grad.Slice(t * N, N), q);
             if (t < T - 1)
             {
@@ -400,7 +471,7 @@ internal sealed class LaneBoxLqr
             {
                 if (t < T - 1)
                 {
-                    ReadOnlySpan<V> Ft = F.Slice(t * n * N, n * N);
+                    ReadOnlySpan<TV> Ft = F.Slice(t * n * N, n * N);
                     LaneBlas.Gemm(n, N, n, V_, n, 1, Ft, N, 1, Wm, N, accumulate: false);    // W = V F
                     LaneBlas.Gemm(N, N, n, Ft, 1, N, Wm, N, 1, Q, N, accumulate: true, lowerOnly: true,
                         init: C.Slice(t * N * N, N * N));                                       // Q = sym(C) + F' W (lower)
@@ -411,19 +482,19 @@ internal sealed class LaneBoxLqr
                 }
                 for (int i = 0; i < m; i++)
                 {
-                    Q[(n + i) * N + n + i] += muV;
+                    Q[(n + i) * N + n + i] = Simd.Add(Q[(n + i) * N + n + i], muV);
                 }
             }
-            Span<V> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m), free = Free.Slice(t * m, m);
-            Span<V> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
-            ReadOnlySpan<V> ubar = tau.Slice(t * N + n, m), lo = s.Lo.AsSpan(t * m, m), hi = s.Hi.AsSpan(t * m, m);
+            Span<TV> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m), free = Free.Slice(t * m, m);
+            Span<TV> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
+            ReadOnlySpan<TV> ubar = tau.Slice(t * N + n, m), lo = s.Lo.AsSpan(t * m, m), hi = s.Hi.AsSpan(t * m, m);
             if (finalize)
             {
                 for (int i = 0; i < m; i++)
                 {
-                    free[i] = ~(Vector512.Equals(ubar[i], lo[i]) | Vector512.Equals(ubar[i], hi[i]));
+                    free[i] = Simd.Not(Simd.Or(Simd.EqualMask(ubar[i], lo[i]), Simd.EqualMask(ubar[i], hi[i])));
                 }
-                bad |= LaneBoxQp.FactorFree(m, Q[(n * N + n)..], N, free, Lt, dinv);
+                bad = Simd.Or(bad, LaneBoxQp<TV>.FactorFree(m, Q[(n * N + n)..], N, free, Lt, dinv));
             }
             else
             {
@@ -431,37 +502,37 @@ internal sealed class LaneBoxLqr
                 {
                     for (int j = 0; j <= i; j++)
                     {
-                        V hij = Q[(n + i) * N + n + j];
+                        TV hij = Q[(n + i) * N + n + j];
                         H[i * m + j] = hij;
                         H[j * m + i] = hij;
                     }
-                    qpLo[i] = Vector512.Max(lo[i] - ubar[i], -trust);
-                    qpHi[i] = Vector512.Min(hi[i] - ubar[i], trust);
+                    qpLo[i] = Simd.Max(Simd.Sub(lo[i], ubar[i]), Simd.Neg(trust));
+                    qpHi[i] = Simd.Min(Simd.Sub(hi[i], ubar[i]), trust);
                     previousFree[i] = free[i];
                 }
-                V notPd = s.Qp.Solve(H, q.Slice(n, m), qpLo, qpHi, kt, free, Lt, dinv, _o.BoxQpMaxIterations, run);
-                bad |= notPd;
-                run &= ~notPd;
+                TV notPd = s.Qp.Solve(H, q.Slice(n, m), qpLo, qpHi, kt, free, Lt, dinv, _o.BoxQpMaxIterations, run);
+                bad = Simd.Or(bad, notPd);
+                run = Simd.And(run, Simd.Not(notPd));
                 if (reuse)
                 {
-                    V changed = V.Zero;
+                    TV changed = Simd.Zero<TV>();
                     for (int i = 0; i < m; i++)
                     {
-                        changed |= free[i] ^ previousFree[i];
+                        changed = Simd.Or(changed, Simd.Xor(free[i], previousFree[i]));
                     }
                     // Same free sets in every lane: L_t (refactorised by the QP) and K_t are
                     // bitwise the previous sweep's, and so is V_t; else recompute from here on.
-                    reuse = changed.Equals(V.Zero);
+                    reuse = !LaneMask.Any(changed);
                 }
             }
 
             if (!reuse)
             {
                 // K_f = -H_ff^{-1} Q_fx, K_c = 0 (and with finalize k_f = -H_ff^{-1} q_f, k_c = 0).
-                LaneBoxQp.SolveFree(m, n, Lt, dinv, free, Q[(n * N)..], N, Kt, n);
+                LaneBoxQp<TV>.SolveFree(m, n, Lt, dinv, free, Q[(n * N)..], N, Kt, n);
                 if (finalize)
                 {
-                    LaneBoxQp.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1);
+                    LaneBoxQp<TV>.SolveFree(m, 1, Lt, dinv, free, q[n..], 1, kt, 1);
                 }
 
                 // V = Q_xx + Q_xu K (lower triangle, mirrored), with Q_xu[i][j] = Q[n + j][i] read
@@ -495,54 +566,44 @@ internal sealed class LaneBoxLqr
     /// those that accepted alpha = 1, <paramref name="lastTrialCost"/> holds each lane's last
     /// trial cost.
     /// </summary>
-    private V LineSearch(Scratch s, int g, V active, ref V cost, ref V stepNorm, out V fullStep, out V lastTrialCost)
+    private TV LineSearch(Scratch s, int g, TV active, ref TV cost, ref TV stepNorm, out TV fullStep, out TV lastTrialCost)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<V> tau = s.Tau;
-        var decay = Vector512.Create(_o.LineSearchDecay);
-        V alpha = V.One, searching = active, accepted = V.Zero;
-        V newCost = cost, newNorm = stepNorm;
-        fullStep = V.Zero;
-        lastTrialCost = V.Zero;
-        V allowance = Allowance(cost);
+        Span<TV> tau = s.Tau;
+        var decay = Simd.Create<TV>(_o.LineSearchDecay);
+        TV alpha = Simd.Create<TV>(1.0), searching = active, accepted = Simd.Zero<TV>();
+        TV newCost = cost, newNorm = stepNorm;
+        fullStep = Simd.Zero<TV>();
+        lastTrialCost = Simd.Zero<TV>();
+        TV allowance = Allowance(cost);
         for (int ls = 0; ls < _o.LineSearchMaxSteps && LaneMask.Any(searching); ls++)
         {
             Rollout(s, g, alpha, clamp: true, tau, s.Trial);
-            V trialCost = Cost(s, s.Trial, s.TrialGrad);
-            lastTrialCost = Vector512.ConditionalSelect(searching, trialCost, lastTrialCost);
-            V accept = searching & Vector512.LessThanOrEqual(trialCost, allowance);
+            TV trialCost = Cost(s, s.Trial, s.TrialGrad);
+            lastTrialCost = Simd.Select(searching, trialCost, lastTrialCost);
+            TV accept = Simd.And(searching, Simd.LessThanOrEqual(trialCost, allowance));
             if (LaneMask.Any(accept))
             {
-                ReadOnlySpan<V> trial = s.Trial;
-                V norm = V.Zero;
+                ReadOnlySpan<TV> trial = s.Trial;
+                TV norm = Simd.Zero<TV>();
                 for (int t = 0; t < T; t++)
                 {
                     for (int i = n; i < N; i++)
                     {
-                        norm = Vector512.Max(norm, Vector512.Abs(trial[t * N + i] - tau[t * N + i]));
+                        norm = Simd.Max(norm, Simd.Abs(Simd.Sub(trial[t * N + i], tau[t * N + i])));
                     }
                 }
-                newNorm = Vector512.ConditionalSelect(accept, norm, newNorm);
-                newCost = Vector512.ConditionalSelect(accept, trialCost, newCost);
+                newNorm = Simd.Select(accept, norm, newNorm);
+                newCost = Simd.Select(accept, trialCost, newCost);
                 if (ls == 0)
                 {
                     fullStep = accept;
                 }
-                if (accept.Equals(V.AllBitsSet))
-                {
-                    // Every lane accepted at once: the trial buffers become the accepted ones.
-                    (s.Trial, s.Next) = (s.Next, s.Trial);
-                    (s.TrialGrad, s.NextGrad) = (s.NextGrad, s.TrialGrad);
-                }
-                else
-                {
-                    LaneMask.Select(accept, s.Trial, s.Next);
-                    LaneMask.Select(accept, s.TrialGrad, s.NextGrad);
-                }
-                accepted |= accept;
-                searching &= ~accept;
+                KeepTrials(s, accept);
+                accepted = Simd.Or(accepted, accept);
+                searching = Simd.And(searching, Simd.Not(accept));
             }
-            alpha = Vector512.ConditionalSelect(searching, alpha * decay, alpha);
+            alpha = Simd.Select(searching, Simd.Mul(alpha, decay), alpha);
         }
         if (LaneMask.Any(accepted))
         {
@@ -554,37 +615,54 @@ internal sealed class LaneBoxLqr
         return accepted;
     }
 
+    /// <summary>The trials (and their cost gradients) of the lanes of <paramref name="accept"/> become those lanes' accepted ones.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void KeepTrials(Scratch s, TV accept)
+    {
+        if (LaneMask.All(accept))
+        {
+            // Every lane accepted at once: the trial buffers become the accepted ones.
+            (s.Trial, s.Next) = (s.Next, s.Trial);
+            (s.TrialGrad, s.NextGrad) = (s.NextGrad, s.TrialGrad);
+        }
+        else
+        {
+            LaneMask.Select(accept, s.Trial, s.Next);
+            LaneMask.Select(accept, s.TrialGrad, s.NextGrad);
+        }
+    }
+
     /// <summary>cost + 1e-13 max(1, |cost|): the largest trial cost a line search accepts.</summary>
-    private static V Allowance(V cost) =>
-        cost + Vector512.Create(1e-13) * Vector512.Max(V.One, Vector512.Abs(cost));
+    private static TV Allowance(TV cost) =>
+        Simd.Add(cost, Simd.Mul(Simd.Create<TV>(1e-13), Simd.Max(Simd.Create<TV>(1.0), Simd.Abs(cost))));
 
     /// <summary>
     /// Candidate trajectory u_t = ubar_t + alpha k_t + K_t (x_t - xbar_t) (clamped into the box
     /// when asked) from x_1 = x_init, into <paramref name="trial"/>.
     /// </summary>
-    private void Rollout(Scratch s, int g, V alpha, bool clamp, ReadOnlySpan<V> bar, Span<V> trial)
+    private void Rollout(Scratch s, int g, TV alpha, bool clamp, ReadOnlySpan<TV> bar, Span<TV> trial)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        ReadOnlySpan<V> K = Group(_K, g, T * m * n), k = s.k, F = s.F, f = s.f, lo = s.Lo, hi = s.Hi;
-        Span<V> dx = s.Dx;
+        ReadOnlySpan<TV> K = Group(_K, g, T * m * n), k = s.k, F = s.F, f = s.f, lo = s.Lo, hi = s.Hi;
+        Span<TV> dx = s.Dx;
         s.X0.AsSpan(0, n).CopyTo(trial);
         for (int t = 0; t < T; t++)
         {
-            Span<V> trialt = trial.Slice(t * N, N);
-            ReadOnlySpan<V> bart = bar.Slice(t * N, N);
+            Span<TV> trialt = trial.Slice(t * N, N);
+            ReadOnlySpan<TV> bart = bar.Slice(t * N, N);
             for (int j = 0; j < n; j++)
             {
-                dx[j] = trialt[j] - bart[j];
+                dx[j] = Simd.Sub(trialt[j], bart[j]);
             }
-            Span<V> u = trialt.Slice(n, m);
+            Span<TV> u = trialt.Slice(n, m);
             for (int i = 0; i < m; i++)
             {
-                u[i] = alpha * k[t * m + i];
+                u[i] = Simd.Mul(alpha, k[t * m + i]);
             }
             LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, dx, u, accumulate: true);
             for (int i = 0; i < m; i++)
             {
-                V ui = bart[n + i] + u[i];
+                TV ui = Simd.Add(bart[n + i], u[i]);
                 u[i] = clamp ? LaneMask.Clamp(ui, lo[t * m + i], hi[t * m + i]) : ui;
             }
             if (t < T - 1)
@@ -595,7 +673,7 @@ internal sealed class LaneBoxLqr
     }
 
     /// <summary>The true dynamics from x_init with the controls already in tau.</summary>
-    private void RolloutOpenLoop(Scratch s, Span<V> tau)
+    private void RolloutOpenLoop(Scratch s, Span<TV> tau)
     {
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
         s.X0.AsSpan(0, n).CopyTo(tau);
@@ -606,7 +684,7 @@ internal sealed class LaneBoxLqr
     }
 
     /// <summary>x_{t+1} = F_t tau_t + f_t.</summary>
-    private void Step(Scratch s, int t, ReadOnlySpan<V> taut, Span<V> xNext)
+    private void Step(Scratch s, int t, ReadOnlySpan<TV> taut, Span<TV> xNext)
     {
         int n = _d.StateDim, N = _d.TauDim;
         if (_hasOffset)
@@ -621,34 +699,34 @@ internal sealed class LaneBoxLqr
     /// <paramref name="grad"/> is not empty, the cost gradient g_t = (sym(C_t) + mu I_u) tau_t + c_t
     /// into it.
     /// </summary>
-    private V Cost(Scratch s, ReadOnlySpan<V> tau, Span<V> grad = default)
+    private TV Cost(Scratch s, ReadOnlySpan<TV> tau, Span<TV> grad = default)
     {
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        Span<V> y = s.Y;
-        var muV = Vector512.Create(_mu);
-        var halfV = Vector512.Create(0.5);
-        V cost = V.Zero;
+        Span<TV> y = s.Y;
+        var muV = Simd.Create<TV>(_mu);
+        var halfV = Simd.Create<TV>(0.5);
+        TV cost = Simd.Zero<TV>();
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<V> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N);
+            ReadOnlySpan<TV> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N);
             LaneBlas.Gemv(N, N, s.C.AsSpan(t * N * N, N * N), N, 1, taut, y, accumulate: false);
             for (int i = n; i < N; i++)
             {
-                y[i] = Vector512.FusedMultiplyAdd(muV, taut[i], y[i]);
+                y[i] = Simd.Fma(muV, taut[i], y[i]);
             }
-            V quad = V.Zero, lin = V.Zero;
+            TV quad = Simd.Zero<TV>(), lin = Simd.Zero<TV>();
             for (int i = 0; i < N; i++)
             {
-                quad = Vector512.FusedMultiplyAdd(taut[i], y[i], quad);
-                lin = Vector512.FusedMultiplyAdd(ct[i], taut[i], lin);
+                quad = Simd.Fma(taut[i], y[i], quad);
+                lin = Simd.Fma(ct[i], taut[i], lin);
             }
-            cost += Vector512.FusedMultiplyAdd(halfV, quad, lin);
+            cost = Simd.Add(cost, Simd.Fma(halfV, quad, lin));
             if (!grad.IsEmpty)
             {
-                Span<V> gt = grad.Slice(t * N, N);
+                Span<TV> gt = grad.Slice(t * N, N);
                 for (int i = 0; i < N; i++)
                 {
-                    gt[i] = y[i] + ct[i];
+                    gt[i] = Simd.Add(y[i], ct[i]);
                 }
             }
         }
@@ -656,19 +734,19 @@ internal sealed class LaneBoxLqr
     }
 
     /// <summary>g_t = (sym(C_t) + mu I_u) tau_t + c_t for every stage, into <paramref name="grad"/>.</summary>
-    private void CostGradient(Scratch s, ReadOnlySpan<V> tau, Span<V> grad)
+    private void CostGradient(Scratch s, ReadOnlySpan<TV> tau, Span<TV> grad)
     {
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        var muV = Vector512.Create(_mu);
+        var muV = Simd.Create<TV>(_mu);
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<V> taut = tau.Slice(t * N, N);
-            Span<V> gt = grad.Slice(t * N, N);
+            ReadOnlySpan<TV> taut = tau.Slice(t * N, N);
+            Span<TV> gt = grad.Slice(t * N, N);
             s.c.AsSpan(t * N, N).CopyTo(gt);
             LaneBlas.Gemv(N, N, s.C.AsSpan(t * N * N, N * N), N, 1, taut, gt, accumulate: true);
             for (int i = n; i < N; i++)
             {
-                gt[i] = Vector512.FusedMultiplyAdd(muV, taut[i], gt[i]);
+                gt[i] = Simd.Fma(muV, taut[i], gt[i]);
             }
         }
     }
@@ -677,19 +755,19 @@ internal sealed class LaneBoxLqr
     /// Costates lambda_t into s.Lambda and the condensed control gradients r_t into s.R, from
     /// the trajectory <paramref name="tau"/>.
     /// </summary>
-    private void ControlGradients(Scratch s, ReadOnlySpan<V> tau)
+    private void ControlGradients(Scratch s, ReadOnlySpan<TV> tau)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<V> y = s.Y, lam = s.Lambda, r = s.R;
-        var muV = Vector512.Create(_mu);
+        Span<TV> y = s.Y, lam = s.Lambda, r = s.R;
+        var muV = Simd.Create<TV>(_mu);
         for (int t = T - 1; t >= 0; t--)
         {
-            ReadOnlySpan<V> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N);
+            ReadOnlySpan<TV> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N);
             ct.CopyTo(y);
             LaneBlas.Gemv(N, N, s.C.AsSpan(t * N * N, N * N), N, 1, taut, y, accumulate: true);
             for (int i = n; i < N; i++)
             {
-                y[i] = Vector512.FusedMultiplyAdd(muV, taut[i], y[i]);
+                y[i] = Simd.Fma(muV, taut[i], y[i]);
             }
             if (t < T - 1)
             {
@@ -701,17 +779,17 @@ internal sealed class LaneBoxLqr
     }
 
     /// <summary>max over t, i of |u - clamp(u - r, lo, hi)| (0 exactly at a KKT point), with r in s.R.</summary>
-    private V ProjectedGradient(Scratch s, ReadOnlySpan<V> tau)
+    private TV ProjectedGradient(Scratch s, ReadOnlySpan<TV> tau)
     {
-        V pg = V.Zero;
+        TV pg = Simd.Zero<TV>();
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
         for (int t = 0; t < T; t++)
         {
             for (int i = 0; i < m; i++)
             {
-                V u = tau[t * N + n + i];
-                V projected = LaneMask.Clamp(u - s.R[t * m + i], s.Lo[t * m + i], s.Hi[t * m + i]);
-                pg = Vector512.Max(pg, Vector512.Abs(u - projected));
+                TV u = tau[t * N + n + i];
+                TV projected = LaneMask.Clamp(Simd.Sub(u, s.R[t * m + i]), s.Lo[t * m + i], s.Hi[t * m + i]);
+                pg = Simd.Max(pg, Simd.Abs(Simd.Sub(u, projected)));
             }
         }
         return pg;
@@ -722,59 +800,59 @@ internal sealed class LaneBoxLqr
     /// with equal bounds has no violation, one at a bound only the outward sign), the number of
     /// controls at a bound and the scale of the balanced terms, from s.R and s.Lambda.
     /// </summary>
-    private V Residual(Scratch s, ReadOnlySpan<V> tau, out V activeCount, out V scale)
+    private TV Residual(Scratch s, ReadOnlySpan<TV> tau, out TV activeCount, out TV scale)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        var muV = Vector512.Create(_mu);
-        V residual = V.Zero;
-        activeCount = V.Zero;
-        scale = V.Zero;
+        var muV = Simd.Create<TV>(_mu);
+        TV residual = Simd.Zero<TV>();
+        activeCount = Simd.Zero<TV>();
+        scale = Simd.Zero<TV>();
         for (int t = 0; t < T; t++)
         {
-            ReadOnlySpan<V> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N), Ct = s.C.AsSpan(t * N * N, N * N);
+            ReadOnlySpan<TV> taut = tau.Slice(t * N, N), ct = s.c.AsSpan(t * N, N), Ct = s.C.AsSpan(t * N * N, N * N);
             for (int i = 0; i < m; i++)
             {
-                V u = taut[n + i], lo = s.Lo[t * m + i], hi = s.Hi[t * m + i], r = s.R[t * m + i];
-                V fixedControl = Vector512.Equals(lo, hi);
-                V atLo = Vector512.Equals(u, lo), atHi = Vector512.Equals(u, hi);
-                V violation = Vector512.ConditionalSelect(atHi, Vector512.Max(V.Zero, r), Vector512.Abs(r));
-                violation = Vector512.ConditionalSelect(atLo, Vector512.Max(V.Zero, -r), violation);
-                violation = Vector512.ConditionalSelect(fixedControl, V.Zero, violation);
-                residual = Vector512.Max(residual, violation);
-                activeCount += LaneMask.Count(fixedControl | atLo | atHi);
+                TV u = taut[n + i], lo = s.Lo[t * m + i], hi = s.Hi[t * m + i], r = s.R[t * m + i];
+                TV fixedControl = Simd.EqualMask(lo, hi);
+                TV atLo = Simd.EqualMask(u, lo), atHi = Simd.EqualMask(u, hi);
+                TV violation = Simd.Select(atHi, Simd.Max(Simd.Zero<TV>(), r), Simd.Abs(r));
+                violation = Simd.Select(atLo, Simd.Max(Simd.Zero<TV>(), Simd.Neg(r)), violation);
+                violation = Simd.Select(fixedControl, Simd.Zero<TV>(), violation);
+                residual = Simd.Max(residual, violation);
+                activeCount = Simd.Add(activeCount, LaneMask.Count(Simd.Or(Simd.Or(fixedControl, atLo), atHi)));
 
                 // Term scale: |c_i| + |mu u_i| + sum_j |sym(C)_ij tau_j| + sum_k |F_ki lambda_{t+1,k}|.
                 int row = n + i;
-                V sum = Vector512.Abs(ct[row]) + Vector512.Abs(muV * u);
+                TV sum = Simd.Add(Simd.Abs(ct[row]), Simd.Abs(Simd.Mul(muV, u)));
                 for (int j = 0; j < N; j++)
                 {
-                    sum += Vector512.Abs(Ct[row * N + j] * taut[j]);
+                    sum = Simd.Add(sum, Simd.Abs(Simd.Mul(Ct[row * N + j], taut[j])));
                 }
                 if (t < T - 1)
                 {
-                    ReadOnlySpan<V> Ft = s.F.AsSpan(t * n * N, n * N), lamNext = s.Lambda.AsSpan((t + 1) * n, n);
+                    ReadOnlySpan<TV> Ft = s.F.AsSpan(t * n * N, n * N), lamNext = s.Lambda.AsSpan((t + 1) * n, n);
                     for (int kk = 0; kk < n; kk++)
                     {
-                        sum += Vector512.Abs(Ft[kk * N + row] * lamNext[kk]);
+                        sum = Simd.Add(sum, Simd.Abs(Simd.Mul(Ft[kk * N + row], lamNext[kk])));
                     }
                 }
-                scale = Vector512.Max(scale, sum);
+                scale = Simd.Max(scale, sum);
             }
         }
         return residual;
     }
 
     /// <summary>The lanes whose controls in <paramref name="tau"/> all lie within their bounds.</summary>
-    private V Feasible(Scratch s, ReadOnlySpan<V> tau)
+    private TV Feasible(Scratch s, ReadOnlySpan<TV> tau)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        V ok = V.AllBitsSet;
+        TV ok = Simd.AllBitsSet<TV>();
         for (int t = 0; t < T; t++)
         {
             for (int i = 0; i < m; i++)
             {
-                V u = tau[t * N + n + i];
-                ok &= Vector512.GreaterThanOrEqual(u, s.Lo[t * m + i]) & Vector512.LessThanOrEqual(u, s.Hi[t * m + i]);
+                TV u = tau[t * N + n + i];
+                ok = Simd.And(ok, Simd.And(Simd.GreaterThanOrEqual(u, s.Lo[t * m + i]), Simd.LessThanOrEqual(u, s.Hi[t * m + i])));
             }
         }
         return ok;
@@ -789,18 +867,19 @@ internal sealed class LaneBoxLqr
         {
             for (int i = 0; i < m; i++)
             {
-                s.Lo[t * m + i] = Vector512.Create(_box.Lower(t, lane[0], i), _box.Lower(t, lane[1], i), _box.Lower(t, lane[2], i),
-                    _box.Lower(t, lane[3], i), _box.Lower(t, lane[4], i), _box.Lower(t, lane[5], i), _box.Lower(t, lane[6], i),
-                    _box.Lower(t, lane[7], i));
-                s.Hi[t * m + i] = Vector512.Create(_box.Upper(t, lane[0], i), _box.Upper(t, lane[1], i), _box.Upper(t, lane[2], i),
-                    _box.Upper(t, lane[3], i), _box.Upper(t, lane[4], i), _box.Upper(t, lane[5], i), _box.Upper(t, lane[6], i),
-                    _box.Upper(t, lane[7], i));
+                ref double lo = ref Unsafe.As<TV, double>(ref s.Lo[t * m + i]);
+                ref double hi = ref Unsafe.As<TV, double>(ref s.Hi[t * m + i]);
+                for (int j = 0; j < W; j++)
+                {
+                    Unsafe.Add(ref lo, j) = _box.Lower(t, lane[j], i);
+                    Unsafe.Add(ref hi, j) = _box.Upper(t, lane[j], i);
+                }
             }
         }
     }
 
     /// <summary>status[j] = value for every lane j set in <paramref name="mask"/>.</summary>
-    private static void SetStatus(Span<SolveStatus> status, V mask, SolveStatus value)
+    private static void SetStatus(Span<SolveStatus> status, TV mask, SolveStatus value)
     {
         uint bits = LaneMask.Bits(mask);
         for (int j = 0; j < W; j++)
@@ -812,10 +891,10 @@ internal sealed class LaneBoxLqr
         }
     }
 
-    private static Span<V> Group(LaneArray<V> a, int g, int size) => a.AsSpan(g * size, size);
+    private static Span<TV> Group(LaneArray<TV> a, int g, int size) => a.AsSpan(g * size, size);
 
     /// <summary>dst = src for short lane vectors (a plain loop: cheaper than a memmove call at these sizes).</summary>
-    private static void Copy(ReadOnlySpan<V> src, Span<V> dst)
+    private static void Copy(ReadOnlySpan<TV> src, Span<TV> dst)
     {
         for (int i = 0; i < src.Length; i++)
         {
@@ -829,92 +908,92 @@ internal sealed class LaneBoxLqr
         public Scratch(int T, int n, int m)
         {
             int N = n + m, S = Math.Max(T - 1, 0);
-            C = new LaneArray<V>(T * N * N);
-            c = new LaneArray<V>(T * N);
-            F = new LaneArray<V>(Math.Max(S * n * N, 1));
-            f = new LaneArray<V>(Math.Max(S * n, 1));
-            X0 = new LaneArray<V>(n);
+            C = new LaneArray<TV>(T * N * N);
+            c = new LaneArray<TV>(T * N);
+            F = new LaneArray<TV>(Math.Max(S * n * N, 1));
+            f = new LaneArray<TV>(Math.Max(S * n, 1));
+            X0 = new LaneArray<TV>(n);
             Lane = new int[W];
-            Lo = new LaneArray<V>(T * m);
-            Hi = new LaneArray<V>(T * m);
-            Tau = new LaneArray<V>(T * N);
-            Trial = new LaneArray<V>(T * N);
-            Next = new LaneArray<V>(T * N);
-            Grad = new LaneArray<V>(T * N);
-            TrialGrad = new LaneArray<V>(T * N);
-            NextGrad = new LaneArray<V>(T * N);
-            k = new LaneArray<V>(T * m);
-            Lambda = new LaneArray<V>(T * n);
-            R = new LaneArray<V>(T * m);
-            Vn = new LaneArray<V>(n * n);
-            v = new LaneArray<V>(n);
-            QStages = new LaneArray<V>(T * N * N);
-            PreviousFree = new LaneArray<V>(m);
-            q = new LaneArray<V>(N);
-            Wm = new LaneArray<V>(n * N);
-            H = new LaneArray<V>(m * m);
-            QpLo = new LaneArray<V>(m);
-            QpHi = new LaneArray<V>(m);
-            Dx = new LaneArray<V>(n);
-            Y = new LaneArray<V>(N);
-            Qp = new LaneBoxQp(m);
+            Lo = new LaneArray<TV>(T * m);
+            Hi = new LaneArray<TV>(T * m);
+            Tau = new LaneArray<TV>(T * N);
+            Trial = new LaneArray<TV>(T * N);
+            Next = new LaneArray<TV>(T * N);
+            Grad = new LaneArray<TV>(T * N);
+            TrialGrad = new LaneArray<TV>(T * N);
+            NextGrad = new LaneArray<TV>(T * N);
+            k = new LaneArray<TV>(T * m);
+            Lambda = new LaneArray<TV>(T * n);
+            R = new LaneArray<TV>(T * m);
+            Vn = new LaneArray<TV>(n * n);
+            v = new LaneArray<TV>(n);
+            QStages = new LaneArray<TV>(T * N * N);
+            PreviousFree = new LaneArray<TV>(m);
+            q = new LaneArray<TV>(N);
+            Wm = new LaneArray<TV>(n * N);
+            H = new LaneArray<TV>(m * m);
+            QpLo = new LaneArray<TV>(m);
+            QpHi = new LaneArray<TV>(m);
+            Dx = new LaneArray<TV>(n);
+            Y = new LaneArray<TV>(N);
+            Qp = new LaneBoxQp<TV>(m);
             Status = new SolveStatus[W];
         }
 
         /// <summary>sym(C_t) of the group being processed, [T][N][N].</summary>
-        public LaneArray<V> C { get; }
+        public LaneArray<TV> C { get; }
 
         /// <summary>c_t, [T][N].</summary>
-        public LaneArray<V> c { get; }
+        public LaneArray<TV> c { get; }
 
         /// <summary>F_t, [T-1][n][N].</summary>
-        public LaneArray<V> F { get; }
+        public LaneArray<TV> F { get; }
 
         /// <summary>f_t, [T-1][n].</summary>
-        public LaneArray<V> f { get; }
+        public LaneArray<TV> f { get; }
 
-        public LaneArray<V> X0 { get; }
+        public LaneArray<TV> X0 { get; }
 
-        /// <summary>The batch element of each lane of the group being processed, [8].</summary>
+        /// <summary>The batch element of each lane of the group being processed, [W].</summary>
         public int[] Lane { get; }
 
         /// <summary>Control bounds, [T][m] each (infinite where absent).</summary>
-        public LaneArray<V> Lo { get; }
+        public LaneArray<TV> Lo { get; }
 
-        public LaneArray<V> Hi { get; }
+        public LaneArray<TV> Hi { get; }
 
         /// <summary>The iterate (xbar, ubar), then the solution, [T][N].</summary>
-        public LaneArray<V> Tau { get; }
+        public LaneArray<TV> Tau { get; }
 
         /// <summary>Line-search trial trajectory, [T][N].</summary>
-        public LaneArray<V> Trial { get; set; }
+        public LaneArray<TV> Trial { get; set; }
 
         /// <summary>The accepted trials of the lanes that accepted so far in a line search, [T][N].</summary>
-        public LaneArray<V> Next { get; set; }
+        public LaneArray<TV> Next { get; set; }
 
         /// <summary>Cost gradient g_t at the iterate (forward) or loss gradient (backward), [T][N].</summary>
-        public LaneArray<V> Grad { get; }
+        public LaneArray<TV> Grad { get; }
 
         /// <summary>Cost gradient at <see cref="Trial"/>, [T][N].</summary>
-        public LaneArray<V> TrialGrad { get; set; }
+        public LaneArray<TV> TrialGrad { get; set; }
 
         /// <summary>Cost gradient at <see cref="Next"/>, [T][N].</summary>
-        public LaneArray<V> NextGrad { get; set; }
+        public LaneArray<TV> NextGrad { get; set; }
 
         /// <summary>k_t (forward, box-QP warm start) or dk_t (backward), [T][m].</summary>
-        public LaneArray<V> k { get; }
+        public LaneArray<TV> k { get; }
 
-        public LaneArray<V> Lambda { get; }
+        public LaneArray<TV> Lambda { get; }
 
         /// <summary>Condensed control gradients r_t, [T][m].</summary>
-        public LaneArray<V> R { get; }
+        public LaneArray<TV> R { get; }
 
-        public LaneArray<V> Vn { get; }
+        public LaneArray<TV> Vn { get; }
 
-        public LaneArray<V> v { get; }
+        public LaneArray<TV> v { get; }
 
         /// <summary>Q_t of every stage from the last sweep, [T][N][N] (lower triangle).</summary>
-        public LaneArray<V> QStages { get; }
+        public LaneArray<TV> QStages { get; }
 
         /// <summary>
         /// True when <see cref="QStages"/> and the group's K hold the last iteration sweep's
@@ -923,24 +1002,24 @@ internal sealed class LaneBoxLqr
         public bool StagesKept { get; set; }
 
         /// <summary>The free masks of a stage before its box QP, [m].</summary>
-        public LaneArray<V> PreviousFree { get; }
+        public LaneArray<TV> PreviousFree { get; }
 
-        public LaneArray<V> q { get; }
+        public LaneArray<TV> q { get; }
 
-        public LaneArray<V> Wm { get; }
+        public LaneArray<TV> Wm { get; }
 
         /// <summary>Q_uu with both triangles, [m][m].</summary>
-        public LaneArray<V> H { get; }
+        public LaneArray<TV> H { get; }
 
-        public LaneArray<V> QpLo { get; }
+        public LaneArray<TV> QpLo { get; }
 
-        public LaneArray<V> QpHi { get; }
+        public LaneArray<TV> QpHi { get; }
 
-        public LaneArray<V> Dx { get; }
+        public LaneArray<TV> Dx { get; }
 
-        public LaneArray<V> Y { get; }
+        public LaneArray<TV> Y { get; }
 
-        public LaneBoxQp Qp { get; }
+        public LaneBoxQp<TV> Qp { get; }
 
         /// <summary>Outcome per lane of the group being processed.</summary>
         public SolveStatus[] Status { get; }

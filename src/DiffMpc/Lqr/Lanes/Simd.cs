@@ -88,6 +88,44 @@ internal static class Simd
         ? From<T>(Vector512.Max(To512(a), To512(b)))
         : From<T>(Vector256.Max(To256(a), To256(b)));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Min<T>(T a, T b)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? From<T>(Vector512.Min(To512(a), To512(b)))
+        : From<T>(Vector256.Min(To256(a), To256(b)));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Xor<T>(T a, T b)
+        where T : struct => Unsafe.SizeOf<T>() == 64 ? From<T>(To512(a) ^ To512(b)) : From<T>(To256(a) ^ To256(b));
+
+    /// <summary>All bits set in the lanes where a &lt; b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T LessThan<T>(T a, T b)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? From<T>(Vector512.LessThan(To512(a), To512(b)))
+        : From<T>(Vector256.LessThan(To256(a), To256(b)));
+
+    /// <summary>All bits set in the lanes where a &gt;= b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T GreaterThanOrEqual<T>(T a, T b)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? From<T>(Vector512.GreaterThanOrEqual(To512(a), To512(b)))
+        : From<T>(Vector256.GreaterThanOrEqual(To256(a), To256(b)));
+
+    /// <summary>The sign bit of each lane as bit j of an integer (for masks: bit j set when lane j is).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static uint ExtractMostSignificantBits<T>(T a)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? (uint)Vector512.ExtractMostSignificantBits(To512(a))
+        : Vector256.ExtractMostSignificantBits(To256(a));
+
+    /// <summary>A mask with only lane j set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T SingleLane<T>(int j)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? From<T>(Vector512.Equals(Vector512<long>.Indices, Vector512.Create((long)j)).AsDouble())
+        : From<T>(Vector256.Equals(Vector256<long>.Indices, Vector256.Create((long)j)).AsDouble());
+
     /// <summary>All bits set in the lanes where a &gt; b.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T GreaterThan<T>(T a, T b)
