@@ -439,7 +439,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         ReadOnlySpan<TV> tauAll = Group(_tau, g, T * N), lamAll = Group(_lambda, g, T * n);
         ReadOnlySpan<TV> dtauAll = s.Tau, dlamAll = s.Lambda;
         Span<TV> block = s.Q;   // N x N
-        Span<double> staging = MemoryMarshal.Cast<TV, double>(s.Staging.Span);   // W x N x N doubles, 64-byte aligned
         var half = Simd.Create<TV>(0.5);
         for (int t = 0; t < T; t++)
         {
@@ -454,12 +453,12 @@ internal sealed class LaneLqr<TV> : ILaneLqr
                     row[j] = Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(a, tau[j]), Simd.Mul(b, dtau[j])));
                 }
             }
-            LanePacking.ScatterAdjacentRows(block[..(N * N)], keep, dCOut, (t * B + first) * N * N, staging);
+            LanePacking.Scatter(block[..(N * N)], keep, dCOut, (t * B + first) * N * N, N * N);
             for (int i = 0; i < N; i++)
             {
                 block[i] = Simd.Add(Simd.Zero<TV>(), dtau[i]);
             }
-            LanePacking.ScatterAdjacentRows(block[..N], keep, dcOut, (t * B + first) * N, staging);
+            LanePacking.Scatter(block[..N], keep, dcOut, (t * B + first) * N, N);
             if (t == T - 1)
             {
                 break;
@@ -475,14 +474,14 @@ internal sealed class LaneLqr<TV> : ILaneLqr
                     row[j] = Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(a, tau[j]), Simd.Mul(b, dtau[j])));
                 }
             }
-            LanePacking.ScatterAdjacentRows(block[..(n * N)], keep, dFOut, (t * B + first) * n * N, staging);
+            LanePacking.Scatter(block[..(n * N)], keep, dFOut, (t * B + first) * n * N, n * N);
             if (dfOut is not null)
             {
                 for (int i = 0; i < n; i++)
                 {
                     block[i] = Simd.Add(Simd.Zero<TV>(), dlam[i]);
                 }
-                LanePacking.ScatterAdjacentRows(block[..n], keep, dfOut, (t * B + first) * n, staging);
+                LanePacking.Scatter(block[..n], keep, dfOut, (t * B + first) * n, n);
             }
         }
     }
@@ -543,7 +542,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             Y = new LaneArray<TV>(N);
             X0 = new LaneArray<TV>(n);
             Tau = new LaneArray<TV>(T * N);
-            Staging = new LaneArray<TV>(N * N);
             Lambda = new LaneArray<TV>(T * n);
             G = new LaneArray<TV>(T * N);
             Dk = new LaneArray<TV>(T * m);
@@ -573,9 +571,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         public LaneArray<TV> X0 { get; }
 
         public LaneArray<TV> Tau { get; }
-
-        /// <summary>One stage's gradient rows of the group, transposed before their aligned copy out (W x N x N doubles).</summary>
-        public LaneArray<TV> Staging { get; }
 
         public LaneArray<TV> Lambda { get; }
 

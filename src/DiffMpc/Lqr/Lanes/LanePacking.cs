@@ -2,7 +2,6 @@
 // W = 8 for Vector512 and 4 for Vector256 (the last group is padded by repeating element B - 1).
 // Packing transposes W elements' rows into vectors of one entry each; unpacking writes the valid
 // lanes back to time-major [T][B][size] arrays.
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -221,87 +220,27 @@ internal static class LanePacking
     /// written as zeros.
     /// </summary>
     public static void Scatter<TV>(ReadOnlySpan<TV> src, TV keep, double[] dst, int first, int stride)
-        where TV : struct =>
-        Scatter(src, keep, dst.AsSpan(first, (Simd.Width<TV>() - 1) * stride + src.Length), stride);
-
-    /// <summary>As <see cref="Scatter{TV}(ReadOnlySpan{TV}, TV, double[], int, int)"/> into rows of a span: row j starts at j * stride.</summary>
-    public static void Scatter<TV>(ReadOnlySpan<TV> src, TV keep, Span<double> rows, int stride)
         where TV : struct
     {
-        Debug.Assert(rows.Length >= (Simd.Width<TV>() - 1) * stride + src.Length);
-        ref double d0 = ref MemoryMarshal.GetReference(rows);
         if (typeof(TV) == typeof(V))
         {
-            Scatter8(MemoryMarshal.Cast<TV, V>(src), Unsafe.As<TV, V>(ref keep), ref d0, stride);
+            Scatter8(MemoryMarshal.Cast<TV, V>(src), Unsafe.As<TV, V>(ref keep), dst, first, stride);
         }
         else
         {
-            Scatter4(MemoryMarshal.Cast<TV, V4>(src), Unsafe.As<TV, V4>(ref keep), ref d0, stride);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="Scatter{TV}(ReadOnlySpan{TV}, TV, double[], int, int)"/> for rows that are adjacent in <paramref name="dst"/> (stride =
-    /// src.Length, as the per-stage slots of a full group are in every [S][B][size] output): the
-    /// rows are transposed into <paramref name="staging"/> (at least W * src.Length doubles,
-    /// cache-resident) and the W * src.Length contiguous doubles are then copied with stores
-    /// aligned to 64 bytes. On this project's Zen 4 machine an unaligned 64-byte store into a
-    /// cache-resident buffer runs at 7-8 GB/s against 66-73 GB/s aligned, and the rows of an
-    /// output like dL/dC (N*N doubles each) mostly start off a 64-byte boundary.
-    /// </summary>
-    public static void ScatterAdjacentRows<TV>(ReadOnlySpan<TV> src, TV keep, double[] dst, int first, Span<double> staging)
-        where TV : struct
-    {
-        int len = src.Length, total = Simd.Width<TV>() * len;
-        Span<double> rows = staging[..total];
-        Scatter(src, keep, rows, len);
-        CopyAligned(rows, dst.AsSpan(first, total));
-    }
-
-    /// <summary>
-    /// dst = src, storing whole vectors at 64-byte-aligned addresses of dst (a scalar head and
-    /// tail). The alignment is read from the address when the copy starts; if the collector moved
-    /// dst meanwhile, the stores are merely unaligned (the result is the same).
-    /// </summary>
-    public static unsafe void CopyAligned(ReadOnlySpan<double> src, Span<double> dst)
-    {
-        Debug.Assert(dst.Length >= src.Length);
-        int len = src.Length, i = 0;
-        ref double s = ref MemoryMarshal.GetReference(src);
-        ref double d = ref MemoryMarshal.GetReference(dst);
-        nint address = (nint)Unsafe.AsPointer(ref d);
-        int head = Math.Min(len, (int)(((64 - (address & 63)) & 63) / sizeof(double)));
-        for (; i < head; i++)
-        {
-            Unsafe.Add(ref d, i) = Unsafe.Add(ref s, i);
-        }
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i + 8 <= len; i += 8)
-            {
-                Vector512.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
-            }
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i + 4 <= len; i += 4)
-            {
-                Vector256.LoadUnsafe(ref s, (nuint)i).StoreUnsafe(ref d, (nuint)i);
-            }
-        }
-        for (; i < len; i++)
-        {
-            Unsafe.Add(ref d, i) = Unsafe.Add(ref s, i);
+            Scatter4(MemoryMarshal.Cast<TV, V4>(src), Unsafe.As<TV, V4>(ref keep), dst, first, stride);
         }
     }
 
     /// <summary>The 4-wide (Vector256) <see cref="Scatter8"/>.</summary>
-    private static void Scatter4(ReadOnlySpan<V4> src, V4 keep, ref double d0, int stride)
+    private static void Scatter4(ReadOnlySpan<V4> src, V4 keep, double[] dst, int first, int stride)
     {
         int len = src.Length;
+        ref double d0 = ref dst[first];
         ref double d1 = ref Unsafe.Add(ref d0, stride);
         ref double d2 = ref Unsafe.Add(ref d0, 2 * stride);
         ref double d3 = ref Unsafe.Add(ref d0, 3 * stride);
+        _ = dst[first + 3 * stride + len - 1];   // bounds of the last row
         ref V4 s = ref MemoryMarshal.GetReference(src);
         int e = 0;
         if (Avx.IsSupported && len >= 4)
@@ -333,9 +272,10 @@ internal static class LanePacking
         }
     }
 
-    private static void Scatter8(ReadOnlySpan<V> src, V keep, ref double d0, int stride)
+    private static void Scatter8(ReadOnlySpan<V> src, V keep, double[] dst, int first, int stride)
     {
         int len = src.Length;
+        ref double d0 = ref dst[first];
         ref double d1 = ref Unsafe.Add(ref d0, stride);
         ref double d2 = ref Unsafe.Add(ref d0, 2 * stride);
         ref double d3 = ref Unsafe.Add(ref d0, 3 * stride);
@@ -343,6 +283,7 @@ internal static class LanePacking
         ref double d5 = ref Unsafe.Add(ref d0, 5 * stride);
         ref double d6 = ref Unsafe.Add(ref d0, 6 * stride);
         ref double d7 = ref Unsafe.Add(ref d0, 7 * stride);
+        _ = dst[first + 7 * stride + len - 1];   // bounds of the last row
         ref V s = ref MemoryMarshal.GetReference(src);
         int e = 0;
         if (Avx512F.IsSupported && len >= W)
