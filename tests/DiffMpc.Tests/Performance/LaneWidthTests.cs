@@ -25,18 +25,7 @@ public sealed class LaneWidthTests
         LqrProblem problem = PerfProblems.Lqr(dims, 5);
         var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 1 }, Width);
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
-        for (int i = 0; i < 60; i++)
-        {
-            solver.Solve(problem);
-            solver.Backward(dx, du);
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-        {
-            solver.Solve(problem);
-            solver.Backward(dx, du);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertSteadyStateAllocatesNothing(solver, problem, dx, du);
     }
 
     [SkippableFact]
@@ -49,14 +38,7 @@ public sealed class LaneWidthTests
         var one = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 1 }, Width);
         var two = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = 2 }, Width);
         MpcSolution a = one.Solve(problem), b = two.Solve(problem);
-        Bitwise.Equal(a.X, b.X, "x");
-        Bitwise.Equal(a.U, b.U, "u");
-        Bitwise.Equal(a.Costates, b.Costates, "costates");
-        Bitwise.Equal(a.Cost, b.Cost, "cost");
-        MpcGradients ga = one.Backward(dx, du), gb = two.Backward(dx, du);
-        Bitwise.Equal(ga.CostQuadratic, gb.CostQuadratic, "dL/dC");
-        Bitwise.Equal(ga.Dynamics, gb.Dynamics, "dL/dF");
-        Bitwise.Equal(ga.XInit, gb.XInit, "dL/dx_init");
+        AssertBitwiseEqual(one, a, two, b, dx, du);
     }
 
     [SkippableFact]
@@ -69,18 +51,7 @@ public sealed class LaneWidthTests
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
         Assert.True(solver.Solve(problem).ActiveBounds.Sum() > 0, "some bounds must be active");
         Assert.True(solver.SolvedInBoxLanes);
-        for (int i = 0; i < 60; i++)
-        {
-            solver.Solve(problem);
-            solver.Backward(dx, du);
-        }
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 20; i++)
-        {
-            solver.Solve(problem);
-            solver.Backward(dx, du);
-        }
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AssertSteadyStateAllocatesNothing(solver, problem, dx, du);
     }
 
     [SkippableFact]
@@ -95,6 +66,31 @@ public sealed class LaneWidthTests
         MpcSolution a = one.Solve(problem), b = two.Solve(problem);
         Assert.True(one.SolvedInBoxLanes && two.SolvedInBoxLanes);
         Assert.Equal(dims.BatchSize, a.ConvergedCount);
+        (MpcGradients ga, MpcGradients gb) = AssertBitwiseEqual(one, a, two, b, dx, du);
+        Bitwise.Equal(ga.ControlLower!, gb.ControlLower!, "dL/du_lower");
+    }
+
+    /// <summary>After a warm-up, 20 Solve + Backward calls on the calling thread allocate 0 bytes.</summary>
+    private static void AssertSteadyStateAllocatesNothing(LqrSolver solver, LqrProblem problem, double[] dx, double[] du)
+    {
+        for (int i = 0; i < 60; i++)
+        {
+            solver.Solve(problem);
+            solver.Backward(dx, du);
+        }
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        for (int i = 0; i < 20; i++)
+        {
+            solver.Solve(problem);
+            solver.Backward(dx, du);
+        }
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+    }
+
+    /// <summary>The solutions a and b (of solvers one and two) and their gradients are bitwise equal; returns the gradients.</summary>
+    private static (MpcGradients A, MpcGradients B) AssertBitwiseEqual(LqrSolver one, MpcSolution a, LqrSolver two, MpcSolution b,
+        double[] dx, double[] du)
+    {
         Bitwise.Equal(a.X, b.X, "x");
         Bitwise.Equal(a.U, b.U, "u");
         Bitwise.Equal(a.Costates, b.Costates, "costates");
@@ -103,6 +99,6 @@ public sealed class LaneWidthTests
         Bitwise.Equal(ga.CostQuadratic, gb.CostQuadratic, "dL/dC");
         Bitwise.Equal(ga.Dynamics, gb.Dynamics, "dL/dF");
         Bitwise.Equal(ga.XInit, gb.XInit, "dL/dx_init");
-        Bitwise.Equal(ga.ControlLower!, gb.ControlLower!, "dL/du_lower");
+        return (ga, gb);
     }
 }
