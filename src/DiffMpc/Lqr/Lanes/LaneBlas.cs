@@ -383,11 +383,6 @@ internal static class LaneBlas
         }
     }
 
-    /// <summary>All-bits-set in the lanes where x is not finite (NaN or infinite).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T NonFinite<T>(T x)
-        where T : struct => Simd.NonFinite(x);
-
     /// <summary>
     /// check += sum of x_i * 0: the lanes of <paramref name="check"/> stay +-0 while every x_i is
     /// finite and become NaN otherwise (a finiteness test at one FMA per vector; four partial

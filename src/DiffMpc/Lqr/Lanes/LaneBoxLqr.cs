@@ -152,7 +152,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         k.Clear();
         RolloutOpenLoop(s, tau);
         TV cost = Cost(s, tau, s.Grad);
-        TV active = Simd.Not(LaneBlas.NonFinite(cost));
+        TV active = Simd.Not(Simd.NonFinite(cost));
         status.Fill(SolveStatus.MaxIterations);
         SetStatus(status, Simd.Not(active), SolveStatus.NonFinite);
         stepNorm = Simd.Select(active, Simd.Create<TV>(double.PositiveInfinity), Simd.Create<TV>(double.NaN));
@@ -176,7 +176,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             }
             TV accepted = LineSearch(s, g, active, ref cost, ref stepNorm, out TV fullStep, out TV lastTrialCost);
             TV failed = Simd.And(active, Simd.Not(accepted));
-            TV finiteTrial = Simd.Not(LaneBlas.NonFinite(lastTrialCost));
+            TV finiteTrial = Simd.Not(Simd.NonFinite(lastTrialCost));
             SetStatus(status, Simd.And(failed, finiteTrial), SolveStatus.LineSearchFailed);
             SetStatus(status, Simd.And(failed, Simd.Not(finiteTrial)), SolveStatus.NonFinite);
             // A small step counts as convergence only when it is the full step.
@@ -301,14 +301,14 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         ControlGradients(s, tau);
         TV cost = Cost(s, tau);
         TV residual = Residual(s, tau, out TV activeCount, out TV scale);
-        TV bad = LaneBlas.NonFinite(cost);
+        TV bad = Simd.NonFinite(cost);
         for (int i = 0; i < T * N; i++)
         {
-            bad = Simd.Or(bad, LaneBlas.NonFinite(tau[i]));
+            bad = Simd.Or(bad, Simd.NonFinite(tau[i]));
         }
         for (int i = 0; i < T * n; i++)
         {
-            bad = Simd.Or(bad, LaneBlas.NonFinite(s.Lambda[i]));
+            bad = Simd.Or(bad, Simd.NonFinite(s.Lambda[i]));
         }
 
         // Unpack the valid lanes.

@@ -197,7 +197,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             LaneBlas.AddZeroProducts(taut, ref finite);
             LaneBlas.AddZeroProducts(lamt, ref finite);
         }
-        bad = Simd.Or(bad, Simd.And(LaneBlas.NonFinite(Simd.Fma(cost, Simd.Zero<TV>(), finite)), s.NonFiniteFlag));
+        bad = Simd.Or(bad, Simd.And(Simd.NonFinite(Simd.Fma(cost, Simd.Zero<TV>(), finite)), s.NonFiniteFlag));
     }
 
     /// <summary>
@@ -413,7 +413,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         foreach (TV v in x)
         {
             m = Simd.Max(m, Simd.Abs(v));
-            bad = Simd.Or(bad, LaneBlas.NonFinite(v));
+            bad = Simd.Or(bad, Simd.NonFinite(v));
         }
         return Simd.Select(bad, Simd.Create<TV>(double.PositiveInfinity), m);
     }

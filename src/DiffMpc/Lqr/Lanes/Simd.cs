@@ -17,11 +17,6 @@ internal static class Simd
     public static int Width<T>()
         where T : struct => Unsafe.SizeOf<T>() == 64 ? V512.Count : V256.Count;
 
-    /// <summary>True when the hardware runs vectors of type T natively.</summary>
-    public static bool IsAccelerated<T>()
-        where T : struct =>
-        typeof(T) == typeof(V512) ? Vector512.IsHardwareAccelerated : typeof(T) == typeof(V256) && Vector256.IsHardwareAccelerated;
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Zero<T>()
         where T : struct => default;
@@ -180,28 +175,6 @@ internal static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T With<T>(T x, int i, double v)
         where T : struct => Unsafe.SizeOf<T>() == 64 ? From<T>(To512(x).WithElement(i, v)) : From<T>(To256(x).WithElement(i, v));
-
-    /// <summary>The vector at <paramref name="source"/> + <paramref name="offset"/> doubles (unaligned).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static T Load<T>(ref double source, nuint offset)
-        where T : struct => Unsafe.SizeOf<T>() == 64
-        ? From<T>(Vector512.LoadUnsafe(ref source, offset))
-        : From<T>(Vector256.LoadUnsafe(ref source, offset));
-
-    /// <summary>Stores x at <paramref name="destination"/> + <paramref name="offset"/> doubles (unaligned).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Store<T>(T x, ref double destination, nuint offset)
-        where T : struct
-    {
-        if (Unsafe.SizeOf<T>() == 64)
-        {
-            To512(x).StoreUnsafe(ref destination, offset);
-        }
-        else
-        {
-            To256(x).StoreUnsafe(ref destination, offset);
-        }
-    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 To512<T>(T x)
