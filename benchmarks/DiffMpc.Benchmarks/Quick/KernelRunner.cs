@@ -4,8 +4,9 @@
 using System.Diagnostics;
 using System.Runtime.Intrinsics;
 using DiffMpc.Benchmarks.Problems;
-using DiffMpc.Lqr;
+using DiffMpc.LinearAlgebra;
 using DiffMpc.Lqr.Lanes;
+using DiffMpc.Lqr;
 using DiffMpc.Problems;
 
 namespace DiffMpc.Benchmarks.Quick;

@@ -299,27 +299,8 @@ internal static class Blas
                 s0.StoreUnsafe(ref ci, (nuint)j);
                 s1.StoreUnsafe(ref ci, (nuint)(j + W8));
             }
-            for (; j + W8 <= n; j += W8)
-            {
-                Vector512<double> s0 = Vector512.LoadUnsafe(ref ci, (nuint)j);
-                for (int p = 0; p < k; p++)
-                {
-                    var aip = Vector512.Create(alpha * Unsafe.Add(ref ai, p * ks));
-                    s0 = Vector512.FusedMultiplyAdd(aip, Vector512.LoadUnsafe(ref br, (nuint)(p * ldb + j)), s0);
-                }
-                s0.StoreUnsafe(ref ci, (nuint)j);
-            }
-            if (j + 4 <= n)
-            {
-                Vector256<double> s0 = Vector256.LoadUnsafe(ref ci, (nuint)j);
-                for (int p = 0; p < k; p++)
-                {
-                    var aip = Vector256.Create(alpha * Unsafe.Add(ref ai, p * ks));
-                    s0 = Vector256.FusedMultiplyAdd(aip, Vector256.LoadUnsafe(ref br, (nuint)(p * ldb + j)), s0);
-                }
-                s0.StoreUnsafe(ref ci, (nuint)j);
-                j += 4;
-            }
+            j = OneRowColumns<Vector512<double>>(j, n, k, alpha, ref ai, ks, ref br, ldb, ref ci);
+            j = OneRowColumns<Vector256<double>>(j, n, k, alpha, ref ai, ks, ref br, ldb, ref ci);   // at most one 4-wide block
             for (; j < n; j++)
             {
                 double s0 = Unsafe.Add(ref ci, j);
@@ -351,44 +332,10 @@ internal static class Blas
         ref double c1 = ref Unsafe.Add(ref cr, (i + 1) * ldc);
         ref double c2 = ref Unsafe.Add(ref cr, (i + 2) * ldc);
         ref double c3 = ref Unsafe.Add(ref cr, (i + 3) * ldc);
-        int j = 0;
-        for (; j + 8 <= n; j += 8)
-        {
-            Vector512<double> s0 = Vector512.LoadUnsafe(ref c0, (nuint)j), s1 = Vector512.LoadUnsafe(ref c1, (nuint)j);
-            Vector512<double> s2 = Vector512.LoadUnsafe(ref c2, (nuint)j), s3 = Vector512.LoadUnsafe(ref c3, (nuint)j);
-            for (int p = 0; p < k; p++)
-            {
-                Vector512<double> bp = Vector512.LoadUnsafe(ref br, (nuint)(p * ldb + j));
-                int pk = p * ks;
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Create(alpha * Unsafe.Add(ref a0, pk)), bp, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.Create(alpha * Unsafe.Add(ref a1, pk)), bp, s1);
-                s2 = Vector512.FusedMultiplyAdd(Vector512.Create(alpha * Unsafe.Add(ref a2, pk)), bp, s2);
-                s3 = Vector512.FusedMultiplyAdd(Vector512.Create(alpha * Unsafe.Add(ref a3, pk)), bp, s3);
-            }
-            s0.StoreUnsafe(ref c0, (nuint)j);
-            s1.StoreUnsafe(ref c1, (nuint)j);
-            s2.StoreUnsafe(ref c2, (nuint)j);
-            s3.StoreUnsafe(ref c3, (nuint)j);
-        }
-        if (j + 4 <= n)
-        {
-            Vector256<double> s0 = Vector256.LoadUnsafe(ref c0, (nuint)j), s1 = Vector256.LoadUnsafe(ref c1, (nuint)j);
-            Vector256<double> s2 = Vector256.LoadUnsafe(ref c2, (nuint)j), s3 = Vector256.LoadUnsafe(ref c3, (nuint)j);
-            for (int p = 0; p < k; p++)
-            {
-                Vector256<double> bp = Vector256.LoadUnsafe(ref br, (nuint)(p * ldb + j));
-                int pk = p * ks;
-                s0 = Vector256.FusedMultiplyAdd(Vector256.Create(alpha * Unsafe.Add(ref a0, pk)), bp, s0);
-                s1 = Vector256.FusedMultiplyAdd(Vector256.Create(alpha * Unsafe.Add(ref a1, pk)), bp, s1);
-                s2 = Vector256.FusedMultiplyAdd(Vector256.Create(alpha * Unsafe.Add(ref a2, pk)), bp, s2);
-                s3 = Vector256.FusedMultiplyAdd(Vector256.Create(alpha * Unsafe.Add(ref a3, pk)), bp, s3);
-            }
-            s0.StoreUnsafe(ref c0, (nuint)j);
-            s1.StoreUnsafe(ref c1, (nuint)j);
-            s2.StoreUnsafe(ref c2, (nuint)j);
-            s3.StoreUnsafe(ref c3, (nuint)j);
-            j += 4;
-        }
+        int j = FourRowColumns<Vector512<double>>(0, n, k, alpha, ref a0, ref a1, ref a2, ref a3, ks, ref br, ldb,
+            ref c0, ref c1, ref c2, ref c3);
+        j = FourRowColumns<Vector256<double>>(j, n, k, alpha, ref a0, ref a1, ref a2, ref a3, ks, ref br, ldb,
+            ref c0, ref c1, ref c2, ref c3);   // at most one 4-wide block
         for (; j < n; j++)
         {
             double s0 = Unsafe.Add(ref c0, j), s1 = Unsafe.Add(ref c1, j), s2 = Unsafe.Add(ref c2, j), s3 = Unsafe.Add(ref c3, j);
@@ -406,6 +353,57 @@ internal static class Blas
             Unsafe.Add(ref c2, j) = s2;
             Unsafe.Add(ref c3, j) = s3;
         }
+    }
+
+    /// <summary>
+    /// Columns j.. of <see cref="GemmFourRows"/> that whole vectors of type T (Vector512 or
+    /// Vector256) cover: C[r, j..j+w) += sum_p alpha a_r[p] B[p, j..j+w) for the four rows r, each
+    /// with its own FMA chain; returns the first column left.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int FourRowColumns<T>(int j, int n, int k, double alpha, ref double a0, ref double a1, ref double a2,
+        ref double a3, int ks, ref double br, int ldb, ref double c0, ref double c1, ref double c2, ref double c3)
+        where T : struct
+    {
+        int w = Simd.Width<T>();
+        for (; j + w <= n; j += w)
+        {
+            T s0 = Simd.Load<T>(ref c0, (nuint)j), s1 = Simd.Load<T>(ref c1, (nuint)j);
+            T s2 = Simd.Load<T>(ref c2, (nuint)j), s3 = Simd.Load<T>(ref c3, (nuint)j);
+            for (int p = 0; p < k; p++)
+            {
+                T bp = Simd.Load<T>(ref br, (nuint)(p * ldb + j));
+                int pk = p * ks;
+                s0 = Simd.Fma(Simd.Create<T>(alpha * Unsafe.Add(ref a0, pk)), bp, s0);
+                s1 = Simd.Fma(Simd.Create<T>(alpha * Unsafe.Add(ref a1, pk)), bp, s1);
+                s2 = Simd.Fma(Simd.Create<T>(alpha * Unsafe.Add(ref a2, pk)), bp, s2);
+                s3 = Simd.Fma(Simd.Create<T>(alpha * Unsafe.Add(ref a3, pk)), bp, s3);
+            }
+            Simd.Store(s0, ref c0, (nuint)j);
+            Simd.Store(s1, ref c1, (nuint)j);
+            Simd.Store(s2, ref c2, (nuint)j);
+            Simd.Store(s3, ref c3, (nuint)j);
+        }
+        return j;
+    }
+
+    /// <summary>As <see cref="FourRowColumns{T}"/> for one row of C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int OneRowColumns<T>(int j, int n, int k, double alpha, ref double ai, int ks, ref double br, int ldb,
+        ref double ci)
+        where T : struct
+    {
+        int w = Simd.Width<T>();
+        for (; j + w <= n; j += w)
+        {
+            T s0 = Simd.Load<T>(ref ci, (nuint)j);
+            for (int p = 0; p < k; p++)
+            {
+                s0 = Simd.Fma(Simd.Create<T>(alpha * Unsafe.Add(ref ai, p * ks)), Simd.Load<T>(ref br, (nuint)(p * ldb + j)), s0);
+            }
+            Simd.Store(s0, ref ci, (nuint)j);
+        }
+        return j;
     }
 
     /// <summary>

@@ -92,50 +92,11 @@ internal static class Lapack
         int j = 0;
         for (; j + 8 <= nrhs; j += 8)
         {
-            for (int i = 0; i < n; i++)
-            {
-                Vector512<double> v = Vector512.LoadUnsafe(ref br, (nuint)(i * ldb + j));
-                for (int p = 0; p < i; p++)
-                {
-                    v = Vector512.FusedMultiplyAdd(Vector512.Create(-Unsafe.Add(ref lr, i * ldl + p)), y[p], v);
-                }
-                y[i] = Vector512.Create(1.0 / Unsafe.Add(ref lr, i * ldl + i)) * v;
-            }
-            for (int i = n - 1; i >= 0; i--)
-            {
-                Vector512<double> v = y[i];
-                for (int p = i + 1; p < n; p++)
-                {
-                    v = Vector512.FusedMultiplyAdd(Vector512.Create(-Unsafe.Add(ref lr, p * ldl + i)), y[p], v);
-                }
-                v = Vector512.Create(1.0 / Unsafe.Add(ref lr, i * ldl + i)) * v;
-                y[i] = v;
-                v.StoreUnsafe(ref br, (nuint)(i * ldb + j));
-            }
+            PotrsBlock(n, j, ref lr, ldl, ref br, ldb, y);
         }
         if (j + 4 <= nrhs)
         {
-            Span<Vector256<double>> z = MemoryMarshal.Cast<Vector512<double>, Vector256<double>>(y);
-            for (int i = 0; i < n; i++)
-            {
-                Vector256<double> v = Vector256.LoadUnsafe(ref br, (nuint)(i * ldb + j));
-                for (int p = 0; p < i; p++)
-                {
-                    v = Vector256.FusedMultiplyAdd(Vector256.Create(-Unsafe.Add(ref lr, i * ldl + p)), z[p], v);
-                }
-                z[i] = Vector256.Create(1.0 / Unsafe.Add(ref lr, i * ldl + i)) * v;
-            }
-            for (int i = n - 1; i >= 0; i--)
-            {
-                Vector256<double> v = z[i];
-                for (int p = i + 1; p < n; p++)
-                {
-                    v = Vector256.FusedMultiplyAdd(Vector256.Create(-Unsafe.Add(ref lr, p * ldl + i)), z[p], v);
-                }
-                v = Vector256.Create(1.0 / Unsafe.Add(ref lr, i * ldl + i)) * v;
-                z[i] = v;
-                v.StoreUnsafe(ref br, (nuint)(i * ldb + j));
-            }
+            PotrsBlock(n, j, ref lr, ldl, ref br, ldb, MemoryMarshal.Cast<Vector512<double>, Vector256<double>>(y));
             j += 4;
         }
         for (; j < nrhs; j++)
@@ -158,6 +119,37 @@ internal static class Lapack
                 }
                 Unsafe.Add(ref br, i * ldb + j) = v * (1.0 / Unsafe.Add(ref lr, i * ldl + i));
             }
+        }
+    }
+
+    /// <summary>
+    /// One block of right-hand-side columns j .. j+w-1 of <see cref="PotrsColumns"/>, w the width
+    /// of T (Vector512 or Vector256): forward then back substitution with the block's n rows held
+    /// in <paramref name="y"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void PotrsBlock<T>(int n, int j, ref double lr, int ldl, ref double br, int ldb, Span<T> y)
+        where T : struct
+    {
+        for (int i = 0; i < n; i++)
+        {
+            T v = Simd.Load<T>(ref br, (nuint)(i * ldb + j));
+            for (int p = 0; p < i; p++)
+            {
+                v = Simd.Fma(Simd.Create<T>(-Unsafe.Add(ref lr, i * ldl + p)), y[p], v);
+            }
+            y[i] = Simd.Mul(Simd.Create<T>(1.0 / Unsafe.Add(ref lr, i * ldl + i)), v);
+        }
+        for (int i = n - 1; i >= 0; i--)
+        {
+            T v = y[i];
+            for (int p = i + 1; p < n; p++)
+            {
+                v = Simd.Fma(Simd.Create<T>(-Unsafe.Add(ref lr, p * ldl + i)), y[p], v);
+            }
+            v = Simd.Mul(Simd.Create<T>(1.0 / Unsafe.Add(ref lr, i * ldl + i)), v);
+            y[i] = v;
+            Simd.Store(v, ref br, (nuint)(i * ldb + j));
         }
     }
 

@@ -248,29 +248,11 @@ internal static class RiccatiSweep
         ref double yr = ref MemoryMarshal.GetReference(y);
         if (Vector512.IsHardwareAccelerated)
         {
-            for (; j + 8 <= len; j += 8)
-            {
-                Vector512<double> s = Vector512<double>.Zero;
-                for (int i = 0; i < N; i++)
-                {
-                    s = Vector512.FusedMultiplyAdd(Vector512.Create(Unsafe.Add(ref xr, i)),
-                        Vector512.LoadUnsafe(ref ar, (nuint)(i * N + first + j)), s);
-                }
-                s.StoreUnsafe(ref yr, (nuint)j);
-            }
+            j = SymMatVecColumns<Vector512<double>>(ref ar, N, first, ref xr, ref yr, j, len);
         }
         if (Vector256.IsHardwareAccelerated)
         {
-            for (; j + 4 <= len; j += 4)
-            {
-                Vector256<double> s = Vector256<double>.Zero;
-                for (int i = 0; i < N; i++)
-                {
-                    s = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref xr, i)),
-                        Vector256.LoadUnsafe(ref ar, (nuint)(i * N + first + j)), s);
-                }
-                s.StoreUnsafe(ref yr, (nuint)j);
-            }
+            j = SymMatVecColumns<Vector256<double>>(ref ar, N, first, ref xr, ref yr, j, len);
         }
         for (; j < len; j++)
         {
@@ -281,6 +263,27 @@ internal static class RiccatiSweep
             }
             Unsafe.Add(ref yr, j) = s;
         }
+    }
+
+    /// <summary>
+    /// The columns of <see cref="SymMatVec"/> that whole vectors of type T (Vector512 or
+    /// Vector256) cover, from column j on; returns the first column left.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int SymMatVecColumns<T>(ref double ar, int N, int first, ref double xr, ref double yr, int j, int len)
+        where T : struct
+    {
+        int w = Simd.Width<T>();
+        for (; j + w <= len; j += w)
+        {
+            T s = Simd.Zero<T>();
+            for (int i = 0; i < N; i++)
+            {
+                s = Simd.Fma(Simd.Create<T>(Unsafe.Add(ref xr, i)), Simd.Load<T>(ref ar, (nuint)(i * N + first + j)), s);
+            }
+            Simd.Store(s, ref yr, (nuint)j);
+        }
+        return j;
     }
 
     /// <summary>

@@ -9,6 +9,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using DiffMpc.LinearAlgebra;
 
 namespace DiffMpc.Lqr.Lanes;
 

@@ -16,6 +16,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using DiffMpc.Box;
+using DiffMpc.LinearAlgebra;
 using DiffMpc.Options;
 using DiffMpc.Problems;
 using DiffMpc.Results;

@@ -9,6 +9,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using DiffMpc.LinearAlgebra;
 
 namespace DiffMpc.Lqr.Lanes;
 

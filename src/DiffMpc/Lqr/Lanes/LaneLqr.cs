@@ -11,6 +11,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using DiffMpc.LinearAlgebra;
 using DiffMpc.Problems;
 using DiffMpc.Results;
 

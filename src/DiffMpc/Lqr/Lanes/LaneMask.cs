@@ -4,6 +4,7 @@
 // lane that has finished (converged, accepted its step, failed) is frozen while the other lanes
 // of its group keep iterating.
 using System.Runtime.CompilerServices;
+using DiffMpc.LinearAlgebra;
 
 namespace DiffMpc.Lqr.Lanes;
 

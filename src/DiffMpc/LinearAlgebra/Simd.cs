@@ -1,5 +1,6 @@
-// The lane kernels are written once for a vector type T that is Vector512<double> (8 problems per
-// vector) or Vector256<double> (4 problems per vector, the fallback where AVX-512 is missing).
+// Kernels are written once for a vector type T that is Vector512<double> or Vector256<double>
+// (the lane solvers: 8 or 4 problems per vector; the per-problem kernels: one body for the
+// 8-wide loop and its 4-wide remainder).
 // Each operation below tests typeof(T), which the JIT folds for these value types, so a kernel
 // instantiated for one width compiles to exactly the instructions of that width.
 using System.Diagnostics;
@@ -8,9 +9,9 @@ using System.Runtime.Intrinsics;
 using V256 = System.Runtime.Intrinsics.Vector256<double>;
 using V512 = System.Runtime.Intrinsics.Vector512<double>;
 
-namespace DiffMpc.Lqr.Lanes;
+namespace DiffMpc.LinearAlgebra;
 
-/// <summary>Width-generic arithmetic on lane vectors (T = Vector512&lt;double&gt; or Vector256&lt;double&gt;).</summary>
+/// <summary>Width-generic arithmetic on vectors of doubles (T = Vector512&lt;double&gt; or Vector256&lt;double&gt;).</summary>
 internal static class Simd
 {
     /// <summary>Problems per vector: 8 for Vector512, 4 for Vector256.</summary>
@@ -175,6 +176,28 @@ internal static class Simd
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T With<T>(T x, int i, double v)
         where T : struct => Unsafe.SizeOf<T>() == 64 ? From<T>(To512(x).WithElement(i, v)) : From<T>(To256(x).WithElement(i, v));
+
+    /// <summary>The vector at <paramref name="source"/> + <paramref name="offset"/> doubles (unaligned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T Load<T>(ref double source, nuint offset)
+        where T : struct => typeof(T) == typeof(V512)
+        ? From<T>(Vector512.LoadUnsafe(ref source, offset))
+        : From<T>(Vector256.LoadUnsafe(ref source, offset));
+
+    /// <summary>Stores x at <paramref name="destination"/> + <paramref name="offset"/> doubles (unaligned).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store<T>(T x, ref double destination, nuint offset)
+        where T : struct
+    {
+        if (typeof(T) == typeof(V512))
+        {
+            To512(x).StoreUnsafe(ref destination, offset);
+        }
+        else
+        {
+            To256(x).StoreUnsafe(ref destination, offset);
+        }
+    }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static V512 To512<T>(T x)
