@@ -84,6 +84,16 @@ internal static class Simd
         ? From<T>(Vector512.Max(To512(a), To512(b)))
         : From<T>(Vector256.Max(To256(a), To256(b)));
 
+    /// <summary>
+    /// Per-lane maximum as the hardware computes it (vmaxpd: the second operand when either is
+    /// NaN, no ordering of -0 and +0); for data already known to be finite and non-negative.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static T MaxNative<T>(T a, T b)
+        where T : struct => Unsafe.SizeOf<T>() == 64
+        ? From<T>(Vector512.MaxNative(To512(a), To512(b)))
+        : From<T>(Vector256.MaxNative(To256(a), To256(b)));
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static T Min<T>(T a, T b)
         where T : struct => Unsafe.SizeOf<T>() == 64

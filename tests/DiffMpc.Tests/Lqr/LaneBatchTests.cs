@@ -104,6 +104,52 @@ public sealed class LaneBatchTests
 
     [Theory]
     [MemberData(nameof(Widths))]
+    public void AdjointThatOverflows_LeavesOnlyItsElementOut_InAFullLaneGroup(int width)
+    {
+        // Finite loss gradients so large that the adjoint's outer products with the solution
+        // overflow (element 3) or the adjoint itself does (element 6): those two are not
+        // differentiated and get zero gradients; the others are exactly as with a small loss.
+        var dims = new MpcDimensions(5, 16, 4, 2);
+        LqrCase k = RandomLqr.Create(12, dims);
+        int T = 5, B = 16, n = 4, N = 6;
+        var rng = new Random(8);
+        double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * 2);
+        var solver = new LqrSolver(dims, null, width);
+        Assert.True(solver.Solve(k.Problem).AllConverged);
+        MpcGradients reference = solver.Backward(wx, wu);
+        double[] dC = (double[])reference.CostQuadratic.Clone(), dF = (double[])reference.Dynamics.Clone();
+        double[] big = (double[])wx.Clone();
+        for (int t = 0; t < T; t++)
+        {
+            big[((t * B) + 3) * n] = 1e306;
+            for (int i = 0; i < n; i++)
+            {
+                big[((t * B) + 6) * n + i] = 1.7e308;
+            }
+        }
+
+        MpcGradients g = solver.Backward(big, wu);
+        for (int b = 0; b < B; b++)
+        {
+            bool left = b is 3 or 6;
+            Assert.Equal(!left, g.Differentiated[b]);
+            double[] cq = Slice(g.CostQuadratic, b, B, N * N, T), dyn = Slice(g.Dynamics, b, B, n * N, T - 1);
+            if (left)
+            {
+                Assert.All(cq, v => Assert.Equal(0.0, v));
+                Assert.All(dyn, v => Assert.Equal(0.0, v));
+                Assert.All(Slice(g.XInit, b, B, n, 1), v => Assert.Equal(0.0, v));
+            }
+            else
+            {
+                Bitwise.Equal(Slice(dC, b, B, N * N, T), cq, $"dL/dC of element {b}");
+                Bitwise.Equal(Slice(dF, b, B, n * N, T - 1), dyn, $"dL/dF of element {b}");
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Widths))]
     public void NonFiniteValue_InALaterLaneGroup_IsRejected_AndLeavesNoSolution(int width)
     {
         var dims = new MpcDimensions(6, 24, 3, 2);

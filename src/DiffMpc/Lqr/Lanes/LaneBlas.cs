@@ -385,6 +385,44 @@ internal static class LaneBlas
     }
 
     /// <summary>
+    /// y += A x for a symmetric n x n lane matrix A given by its lower triangle packed by rows,
+    /// <paramref name="ap"/>[i(i+1)/2 + j] = A_ij for j &lt;= i (n(n+1)/2 vectors): each stored
+    /// entry is read once and used for A_ij and A_ji (LAPACK dspmv reads the same triangle, packed
+    /// by columns).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]   // a root of its own, like Gemm and Potrs
+    public static void Spmv<T>(int n, ReadOnlySpan<T> ap, ReadOnlySpan<T> x, Span<T> y)
+        where T : struct
+    {
+        Debug.Assert(ap.Length >= n * (n + 1) / 2 && x.Length >= n && y.Length >= n);
+        ref T A = ref MemoryMarshal.GetReference(ap);
+        ref T X = ref MemoryMarshal.GetReference(x);
+        ref T Y = ref MemoryMarshal.GetReference(y);
+        for (int i = 0; i < n; i++)
+        {
+            ref T row = ref Unsafe.Add(ref A, i * (i + 1) / 2);
+            T xi = Unsafe.Add(ref X, i);
+            T s0 = Simd.Mul(Unsafe.Add(ref row, i), xi), s1 = Simd.Zero<T>();
+            int j = 0;
+            for (; j + 1 < i; j += 2)
+            {
+                T a0 = Unsafe.Add(ref row, j), a1 = Unsafe.Add(ref row, j + 1);
+                s0 = Simd.Fma(a0, Unsafe.Add(ref X, j), s0);
+                s1 = Simd.Fma(a1, Unsafe.Add(ref X, j + 1), s1);
+                Unsafe.Add(ref Y, j) = Simd.Fma(a0, xi, Unsafe.Add(ref Y, j));
+                Unsafe.Add(ref Y, j + 1) = Simd.Fma(a1, xi, Unsafe.Add(ref Y, j + 1));
+            }
+            if (j < i)
+            {
+                T a0 = Unsafe.Add(ref row, j);
+                s0 = Simd.Fma(a0, Unsafe.Add(ref X, j), s0);
+                Unsafe.Add(ref Y, j) = Simd.Fma(a0, xi, Unsafe.Add(ref Y, j));
+            }
+            Unsafe.Add(ref Y, i) = Simd.Add(Unsafe.Add(ref Y, i), Simd.Add(s0, s1));
+        }
+    }
+
+    /// <summary>
     /// check += sum of x_i * 0: the lanes of <paramref name="check"/> stay +-0 while every x_i is
     /// finite and become NaN otherwise (a finiteness test at one FMA per vector; four partial
     /// sums keep the dependency chain short).

@@ -7,7 +7,10 @@
 //   Vmt = Q_xx + Q_xu K_t (symmetrised),  v_t = q_x + Q_xu k_t
 //   rollout u_t = K_t x_t + k_t, x_{t+1} = F_t tau_t + f_t; y_t = sym(C_t) tau_t
 //   lambda_t = y_x + c_x + F_{t,x}' lambda_{t+1};  r_t = y_u + c_u + F_{t,u}' lambda_{t+1} (KKT residual)
-//   adjoint: same with g_t = [dL/dx_t; dL/du_t] for c, f = 0, x_1 = 0, reusing L_t and K_t.
+//   adjoint: same with g_t = [dL/dx_t; dL/du_t] for c, f = 0, x_1 = 0, reusing L_t and K_t;
+//   its costates come from the value function, dlambda_t = Vm_t dx_t + v_t (the gradient of
+//   1/2 x'Vm_t x + v_t'x at dx_t, equal to the costate recursion at the solution), so the
+//   adjoint pass reads Vm_t (kept from the forward) instead of C_t and needs no backward sweep of its own.
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -20,10 +23,10 @@ namespace DiffMpc.Lqr.Lanes;
 /// <summary>
 /// The unconstrained LQR forward solve and adjoint (backward) solve with batch elements in SIMD
 /// lanes. A group's problem data are packed into the worker's lane buffers (O(data) against
-/// O(n^3) work per stage) at the start of <see cref="Forward"/> and again in
+/// O(n^3) work per stage) at the start of <see cref="Forward"/>, and its dynamics F again in
 /// <see cref="Backward"/>: the packed copy lives only while its group is processed, so it stays
-/// in cache and the memory traffic grows with B like the input's; factors and gains (smaller)
-/// stay packed per group for <see cref="Backward"/>.
+/// in cache and the memory traffic grows with B like the input's; factors, gains and the
+/// value-function matrices (smaller) stay packed per group for <see cref="Backward"/>.
 /// Results are unpacked into the shared <see cref="LqrWorkspace"/> per element, so solution
 /// publishing and gradient assembly are the same as on the per-problem path.
 /// </summary>
@@ -40,14 +43,12 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private readonly LaneArray<TV> _k;      // k_t, [G][T][m]
     private readonly LaneArray<TV> _L;      // Cholesky factor of Q_uu, [G][T][m][m]
     private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
+    private readonly LaneArray<TV> _V;      // Vm_t, lower triangle packed by rows, [G][T][n(n+1)/2]
     private readonly LaneArray<TV> _tau;    // the solution tau_t, [G][T][N] (read by WriteGradients)
     private readonly LaneArray<TV> _lambda; // the costates lambda_t, [G][T][n]
     private readonly Scratch[] _scratch;
-    // Packed data kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
-    private readonly LaneArray<TV>? _Cg;    // sym(C_t), [G][T][N][N]
-    private readonly LaneArray<TV>? _cg;    // c_t, [G][T][N]
+    // Packed dynamics kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
     private readonly LaneArray<TV>? _Fg;    // F_t, [G][T-1][n][N]
-    private readonly LaneArray<TV>? _fg;    // f_t, [G][T-1][n]
     private bool _hasOffset;
 
     public LaneLqr(MpcDimensions d, LqrWorkspace ws, int workers)
@@ -61,29 +62,28 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         _k = new LaneArray<TV>(G * T * m);
         _L = new LaneArray<TV>(G * T * m * m);
         _Dinv = new LaneArray<TV>(G * T * m);
+        _V = new LaneArray<TV>(G * T * Packed(n));
         _tau = new LaneArray<TV>(G * T * N);
         _lambda = new LaneArray<TV>(G * T * n);
-        long packedBytes = (long)G * T * (N * N + N + n * N + n) * W * sizeof(double);
-        if (packedBytes <= KeepPackedBytes)
+        if ((long)G * S * n * N * W * sizeof(double) <= KeepPackedBytes)
         {
-            _Cg = new LaneArray<TV>(G * T * N * N);
-            _cg = new LaneArray<TV>(G * T * N);
             _Fg = new LaneArray<TV>(Math.Max(G * S * n * N, 1));
-            _fg = new LaneArray<TV>(Math.Max(G * S * n, 1));
         }
         _scratch = new Scratch[workers];
         for (int w = 0; w < workers; w++)
         {
-            _scratch[w] = new Scratch(T, n, m, _Cg is not null);
+            _scratch[w] = new Scratch(T, n, m, keepDynamics: _Fg is not null);
         }
     }
 
     /// <summary>
-    /// Largest packed copy of the batch's data kept from Forward to Backward. Small batches keep
-    /// it (Backward then reads packed data from cache instead of packing again: measured bwd/fwd
-    /// 0.46 instead of 0.94 at n = 10, T = 20, B = 64); larger ones pack each group into the
-    /// worker's buffers in both passes, so the packed copy never leaves cache and the memory
-    /// traffic stays proportional to the input (measured 1.6x faster at B = 1024).
+    /// Largest packed copy of the dynamics F (the only problem data <see cref="Backward"/> reads)
+    /// kept from Forward to Backward. Small batches keep it, so Backward reads it packed from
+    /// cache instead of packing again (one Backward at n = 10, T = 20, B = 64: 108 us against
+    /// 114 us keeping all of C, c, F, f and 130 us before the costates came from Vm); larger
+    /// ones pack each group's F into the worker's buffer in both passes, so the packed copy never
+    /// leaves cache and the memory traffic stays proportional to the input (measured 1.6x faster
+    /// at B = 1024). C, c and f always go to the worker's buffers.
     /// </summary>
     private const long KeepPackedBytes = 8L << 20;
 
@@ -109,7 +109,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             return false;
         }
         TV bad = Factor(mu, g, s);
-        Span<TV> F = FBuf(g, s), f = fBuf(g, s);
+        Span<TV> F = FBuf(g, s), f = s.f.AsSpan(0, S * _d.StateDim);
         Span<TV> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m);
 
         // Rollout, then costates, cost and KKT residual (backward in time).
@@ -159,7 +159,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private void Costates(int g, Scratch s, TV muV, out TV cost, out TV residual, out TV scale, ref TV bad)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<TV> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s);
+        Span<TV> C = s.C.Span, c = s.c.Span, F = FBuf(g, s);
         Span<TV> tau = s.Tau, lam = s.Lambda, y = s.Y;
         cost = Simd.Zero<TV>();
         residual = Simd.Zero<TV>();
@@ -209,8 +209,9 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private TV Factor(double mu, int g, Scratch s)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<TV> C = CBuf(g, s), c = cBuf(g, s), F = FBuf(g, s), f = fBuf(g, s);
+        Span<TV> C = s.C.Span, c = s.c.Span, F = FBuf(g, s), f = s.f.AsSpan(0, S * _d.StateDim);
         Span<TV> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
+        Span<TV> Vkeep = Group(_V, g, T * Packed(n));
         Span<TV> Vm = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
         var muV = Simd.Create<TV>(mu);
         TV bad = Simd.Zero<TV>();
@@ -265,12 +266,14 @@ internal sealed class LaneLqr<TV> : ILaneLqr
                 LaneBlas.Copy(Q.Slice(i * N, i + 1), Vm.Slice(i * n, i + 1));
             }
             LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, Vm, n, accumulate: true, lowerOnly: true);
+            Span<TV> Vt = Vkeep.Slice(t * Packed(n), Packed(n));
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < i; j++)
                 {
                     Vm[j * n + i] = Vm[i * n + j];
                 }
+                LaneBlas.Copy(Vm.Slice(i * n, i + 1), Vt.Slice(i * (i + 1) / 2, i + 1));
             }
             LaneBlas.Copy(q[..n], v);
             LaneBlas.Gemv(n, m, Q[(n * N)..], 1, N, kt, v, accumulate: true);
@@ -323,26 +326,27 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        if (_Cg is null)
+        Span<TV> F = FBuf(g, s);
+        if (_Fg is null)
         {
-            Pack(data, g, s);   // checked finite by Forward
+            LanePacking.PackDynamics(data, g, F, s.Lane);
         }
-        Span<TV> C = CBuf(g, s), F = FBuf(g, s);
         Span<TV> K = Group(_K, g, T * m * n), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
-        Span<TV> gv = s.G, dk = s.Dk, v = s.v, q = s.q, tau = s.Tau, lam = s.Lambda, y = s.Y;
+        Span<TV> gv = s.G, dk = s.Dk, q = s.q, tau = s.Tau, lam = s.Lambda;
 
         // g_t = [dL/dx_t; dL/du_t] in lanes.
         Span<int> lane = s.Lane;
         LanePacking.SetLanes<TV>(g, B, lane);
         LanePacking.GatherLossGradients(dLdx, dLdu, _d, lane, gv);
 
-        // Solve-only backward sweep: q = g + F' v, dk = -Q_uu^{-1} q_u, v = q_x + K' q_u.
+        // Solve-only backward sweep: q = g + F' v_{t+1}, dk = -Q_uu^{-1} q_u, v_t = q_x + K' q_u,
+        // with v_t kept in the slot of dlambda_t.
         for (int t = T - 1; t >= 0; t--)
         {
             LaneBlas.Copy(gv.Slice(t * N, N), q);
             if (t < T - 1)
             {
-                LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, v, q, accumulate: true);
+                LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), q, accumulate: true);
             }
             Span<TV> dkt = dk.Slice(t * m, m);
             LaneBlas.Copy(q.Slice(n, m), dkt);
@@ -351,29 +355,17 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             {
                 dkt[i] = Simd.Neg(dkt[i]);
             }
-            LaneBlas.Copy(q[..n], v);
-            LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), v, accumulate: true);
+            Span<TV> vt = lam.Slice(t * n, n);
+            LaneBlas.Copy(q[..n], vt);
+            LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), vt, accumulate: true);
         }
 
-        // Adjoint rollout from dx_1 = 0, then adjoint costates.
+        // Adjoint rollout from dx_1 = 0, with the costates dlambda_t = Vm_t dx_t + v_t.
         for (int i = 0; i < n; i++)
         {
             tau[i] = Simd.Zero<TV>();
         }
-        Rollout(T, n, m, K, dk, F, default, withOffset: false, tau);
-        for (int t = T - 1; t >= 0; t--)
-        {
-            LaneBlas.Gemv(n, N, C.Slice(t * N * N, N * N), N, 1, tau.Slice(t * N, N), y, accumulate: false);
-            for (int i = 0; i < n; i++)
-            {
-                y[i] = Simd.Add(y[i], gv[t * N + i]);
-            }
-            if (t < T - 1)
-            {
-                LaneBlas.Gemv(n, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), y, accumulate: true);
-            }
-            LaneBlas.Copy(y[..n], lam.Slice(t * n, n));
-        }
+        Rollout(T, n, m, K, dk, F, default, withOffset: false, tau, Group(_V, g, T * Packed(n)), lam);
 
         if (fullAdjoint)
         {
@@ -410,13 +402,24 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     /// <summary>Per lane, max |x_i| over x, or +Infinity when a value is not finite (as <see cref="SolutionWriter.MaxAbs"/>).</summary>
     private static TV MaxAbs(ReadOnlySpan<TV> x)
     {
-        TV m = Simd.Zero<TV>(), bad = Simd.Zero<TV>();
-        foreach (TV v in x)
+        // Two independent chains each; a NaN reaching the maxima does no harm, the zero products
+        // (NaN once a value is not finite) decide.
+        TV m0 = Simd.Zero<TV>(), m1 = Simd.Zero<TV>(), z0 = Simd.Zero<TV>(), z1 = Simd.Zero<TV>();
+        int i = 0;
+        for (; i + 1 < x.Length; i += 2)
         {
-            m = Simd.Max(m, Simd.Abs(v));
-            bad = Simd.Or(bad, Simd.NonFinite(v));
+            m0 = Simd.MaxNative(m0, Simd.Abs(x[i]));
+            m1 = Simd.MaxNative(m1, Simd.Abs(x[i + 1]));
+            z0 = Simd.Fma(x[i], Simd.Zero<TV>(), z0);
+            z1 = Simd.Fma(x[i + 1], Simd.Zero<TV>(), z1);
         }
-        return Simd.Select(bad, Simd.Create<TV>(double.PositiveInfinity), m);
+        if (i < x.Length)
+        {
+            m0 = Simd.MaxNative(m0, Simd.Abs(x[i]));
+            z0 = Simd.Fma(x[i], Simd.Zero<TV>(), z0);
+        }
+        TV bad = Simd.NonFinite(Simd.Add(z0, z1));
+        return Simd.Select(bad, Simd.Create<TV>(double.PositiveInfinity), Simd.MaxNative(m0, m1));
     }
 
     /// <summary>
@@ -487,16 +490,24 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         }
     }
 
-    /// <summary>u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry.</summary>
+    /// <summary>
+    /// u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry. With
+    /// value-function matrices <paramref name="V"/> ([T][n(n+1)/2], packed as <see cref="LaneBlas.Spmv"/>)
+    /// also lambda_t += V_t x_t, turning the linear value terms held in <paramref name="lambda"/> into costates.
+    /// </summary>
     private static void Rollout(int T, int n, int m, ReadOnlySpan<TV> K, ReadOnlySpan<TV> kk, ReadOnlySpan<TV> F,
-        ReadOnlySpan<TV> f, bool withOffset, Span<TV> tau)
+        ReadOnlySpan<TV> f, bool withOffset, Span<TV> tau, ReadOnlySpan<TV> V = default, Span<TV> lambda = default)
     {
-        int N = n + m;
+        int N = n + m, P = Packed(n);
         for (int t = 0; t < T; t++)
         {
             Span<TV> taut = tau.Slice(t * N, N);
             LaneBlas.Copy(kk.Slice(t * m, m), taut.Slice(n, m));
             LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
+            if (!V.IsEmpty)
+            {
+                LaneBlas.Spmv(n, V.Slice(t * P, P), taut[..n], lambda.Slice(t * n, n));
+            }
             if (t < T - 1)
             {
                 Span<TV> xNext = tau.Slice((t + 1) * N, n);
@@ -511,19 +522,17 @@ internal sealed class LaneLqr<TV> : ILaneLqr
 
     /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it; false when a value is not finite.</summary>
     private bool Pack(in LqrData data, int g, Scratch s) =>
-        LanePacking.Pack(data, g, _hasOffset, CBuf(g, s), cBuf(g, s), FBuf(g, s), fBuf(g, s), s.X0, s.Lane);
+        LanePacking.Pack(data, g, _hasOffset, s.C.Span, s.c.Span, FBuf(g, s), s.f.AsSpan(0, S * _d.StateDim), s.X0, s.Lane);
 
     private static Span<TV> Group(LaneArray<TV> a, int g, int size) => a.AsSpan(g * size, size);
 
+    /// <summary>Vectors of an n x n symmetric matrix stored as its packed lower triangle.</summary>
+    private static int Packed(int n) => n * (n + 1) / 2;
+
     private int S => Math.Max(_d.Horizon - 1, 0);
-
-    private Span<TV> CBuf(int g, Scratch s) => _Cg is null ? s.C : Group(_Cg, g, _d.Horizon * _d.TauDim * _d.TauDim);
-
-    private Span<TV> cBuf(int g, Scratch s) => _cg is null ? s.c : Group(_cg, g, _d.Horizon * _d.TauDim);
 
     private Span<TV> FBuf(int g, Scratch s) => _Fg is null ? s.F.AsSpan(0, S * _d.StateDim * _d.TauDim) : Group(_Fg, g, S * _d.StateDim * _d.TauDim);
 
-    private Span<TV> fBuf(int g, Scratch s) => _fg is null ? s.f.AsSpan(0, S * _d.StateDim) : Group(_fg, g, S * _d.StateDim);
 
     /// <summary>Lane temporaries of one worker.</summary>
     private sealed class Scratch
@@ -531,7 +540,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         /// <summary>Flag for lanes whose trajectory is not finite (distinct from a bad pivot's all-ones).</summary>
         public const ulong NonFiniteBit = 1;
 
-        public Scratch(int T, int n, int m, bool keepPacked)
+        public Scratch(int T, int n, int m, bool keepDynamics)
         {
             int N = n + m;
             Vn = new LaneArray<TV>(n * n);
@@ -549,10 +558,10 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             NonFiniteFlag = Simd.Create<TV>(BitConverter.UInt64BitsToDouble(NonFiniteBit));
             Lane = new int[W];
             int S = Math.Max(T - 1, 0);
-            C = new LaneArray<TV>(keepPacked ? 0 : T * N * N);
-            c = new LaneArray<TV>(keepPacked ? 0 : T * N);
-            F = new LaneArray<TV>(keepPacked ? 0 : Math.Max(S * n * N, 1));
-            f = new LaneArray<TV>(keepPacked ? 0 : Math.Max(S * n, 1));
+            C = new LaneArray<TV>(T * N * N);
+            c = new LaneArray<TV>(T * N);
+            F = new LaneArray<TV>(keepDynamics ? 0 : Math.Max(S * n * N, 1));
+            f = new LaneArray<TV>(Math.Max(S * n, 1));
         }
 
         public LaneArray<TV> Vn { get; }

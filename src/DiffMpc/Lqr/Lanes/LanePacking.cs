@@ -81,6 +81,23 @@ internal static class LanePacking
     }
 
     /// <summary>
+    /// Packs F [T-1][n][N] of group g into lanes, all the adjoint pass reads of the problem data
+    /// (already checked finite by <see cref="Pack"/>).
+    /// </summary>
+    public static void PackDynamics<TV>(in LqrData data, int g, Span<TV> F, Span<int> lane)
+        where TV : struct
+    {
+        MpcDimensions d = data.Dims;
+        int S = Math.Max(d.Horizon - 1, 0), nN = d.StateDim * d.TauDim;
+        SetLanes<TV>(g, d.BatchSize, lane);
+        TV check = default;
+        for (int t = 0; t < S; t++)
+        {
+            Gather(data.F, t, lane, F.Slice(t * nN, nN), ref check, prefetchNext: t + 1 < S);
+        }
+    }
+
+    /// <summary>
     /// dst[e] = (view(t, lane_0)[e], ..., view(t, lane_7)[e]) for every entry e; adds x * 0 of
     /// every value x read to <paramref name="check"/> (NaN once a value is not finite).
     /// </summary>
