@@ -421,4 +421,59 @@ internal static class Blas
             }
         }
     }
+
+    /// <summary>
+    /// A = 0 + ((scale p_i) x_j + (scale q_i) z_j) for the rows x cols row-major A (leading
+    /// dimension cols): a rank-2 outer product written over A, each entry bitwise what
+    /// <see cref="Axpy2"/> with <c>overwrite</c> gives for row i. A row is written in vector
+    /// chunks (Vector512 from 8 columns, Vector256 from 4), the last chunk ending at the row's end
+    /// and overlapping its neighbour (entries written twice get the same value), so no scalar
+    /// tail is left; x and z stay in registers when a row is at most two chunks.
+    /// </summary>
+    public static void Ger2(int rows, int cols, double scale, ReadOnlySpan<double> p, ReadOnlySpan<double> x,
+        ReadOnlySpan<double> q, ReadOnlySpan<double> z, Span<double> a)
+    {
+        Debug.Assert(p.Length >= rows && q.Length >= rows && x.Length >= cols && z.Length >= cols && a.Length >= rows * cols);
+        if (Vector512.IsHardwareAccelerated && cols >= Vector512<double>.Count)
+        {
+            Ger2Chunks<Vector512<double>>(rows, cols, scale, p, x, q, z, a);
+        }
+        else if (Vector256.IsHardwareAccelerated && cols >= Vector256<double>.Count)
+        {
+            Ger2Chunks<Vector256<double>>(rows, cols, scale, p, x, q, z, a);
+        }
+        else
+        {
+            for (int i = 0; i < rows; i++)
+            {
+                Axpy2(scale * p[i], x[..cols], scale * q[i], z[..cols], a.Slice(i * cols, cols), overwrite: true);
+            }
+        }
+    }
+
+    /// <summary><see cref="Ger2"/> in chunks of TV (cols at least one chunk).</summary>
+    private static void Ger2Chunks<TV>(int rows, int cols, double scale, ReadOnlySpan<double> p, ReadOnlySpan<double> x,
+        ReadOnlySpan<double> q, ReadOnlySpan<double> z, Span<double> a)
+        where TV : struct
+    {
+        int w = Simd.Width<TV>();
+        nuint last = (nuint)(cols - w);
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double zr = ref MemoryMarshal.GetReference(z);
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        TV x0 = Simd.Load<TV>(ref xr, 0), z0 = Simd.Load<TV>(ref zr, 0);
+        TV x1 = Simd.Load<TV>(ref xr, last), z1 = Simd.Load<TV>(ref zr, last);
+        for (int i = 0; i < rows; i++)
+        {
+            TV al = Simd.Create<TV>(scale * p[i]), be = Simd.Create<TV>(scale * q[i]);
+            ref double row = ref Unsafe.Add(ref ar, i * cols);
+            Simd.Store(Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(al, x0), Simd.Mul(be, z0))), ref row, 0);
+            for (nuint j = (nuint)w; j < last; j += (nuint)w)
+            {
+                TV v = Simd.Add(Simd.Mul(al, Simd.Load<TV>(ref xr, j)), Simd.Mul(be, Simd.Load<TV>(ref zr, j)));
+                Simd.Store(Simd.Add(Simd.Zero<TV>(), v), ref row, j);
+            }
+            Simd.Store(Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(al, x1), Simd.Mul(be, z1))), ref row, last);
+        }
+    }
 }

@@ -85,10 +85,14 @@ internal static class GradientAssembly
         {
             int N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
+            if (overwrite)
+            {
+                LinearAlgebra.Blas.Ger2(N, N, 0.5, dtau, tau, tau, dtau, dst);
+                return;
+            }
             for (int i = 0; i < N; i++)
             {
-                Span<double> row = dst.Slice(i * N, N);
-                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, row, overwrite);
+                LinearAlgebra.Blas.Axpy2(0.5 * dtau[i], tau, 0.5 * tau[i], dtau, dst.Slice(i * N, N));
             }
         }
     }
@@ -117,10 +121,14 @@ internal static class GradientAssembly
             int n = ws.Dims.StateDim, N = ws.Dims.TauDim;
             ReadOnlySpan<double> tau = ws.TauAt(t, b), dtau = ws.DTauAt(t, b);
             ReadOnlySpan<double> lam = ws.LambdaAt(t + 1, b), dlam = ws.DLambdaAt(t + 1, b);
+            if (overwrite)
+            {
+                LinearAlgebra.Blas.Ger2(n, N, 1, dlam, tau, lam, dtau, dst);
+                return;
+            }
             for (int i = 0; i < n; i++)
             {
-                Span<double> row = dst.Slice(i * N, N);
-                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, row, overwrite);
+                LinearAlgebra.Blas.Axpy2(dlam[i], tau, lam[i], dtau, dst.Slice(i * N, N));
             }
         }
     }

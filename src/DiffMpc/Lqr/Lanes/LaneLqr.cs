@@ -424,10 +424,14 @@ internal sealed class LaneLqr<TV> : ILaneLqr
 
     /// <summary>
     /// Writes the per-stage gradients dL/dC, dL/dc, dL/dF and dL/df (when
-    /// <paramref name="dfOut"/> is given) of the full group g straight from the lanes, after
-    /// <see cref="Backward"/> of the same group on the same worker: the values (and their
-    /// rounding) of <see cref="GradientAssembly.WriteElement"/>, zeros for elements not
+    /// <paramref name="dfOut"/> is given) of the full group g, after <see cref="Backward"/> of
+    /// the same group on the same worker: the values (and their rounding) of
+    /// <see cref="GradientAssembly.WriteElement"/>, zeros for elements not
     /// <paramref name="included"/>. Every output has the unshared layout [T or T-1][B][size].
+    /// Per stage, tau, dtau, lambda_{t+1} and dlambda_{t+1} are turned into one row per element
+    /// (a few transposes), and the outer products are written row by row with
+    /// <see cref="Blas.Ger2"/>: the W elements' blocks of a stage are one contiguous run, written
+    /// in order with no transpose of the N x N results.
     /// </summary>
     public void WriteGradients(int g, int worker, ReadOnlySpan<bool> included, double[] dCOut, double[] dcOut, double[] dFOut,
         double[]? dfOut)
@@ -442,50 +446,55 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         }
         ReadOnlySpan<TV> tauAll = Group(_tau, g, T * N), lamAll = Group(_lambda, g, T * n);
         ReadOnlySpan<TV> dtauAll = s.Tau, dlamAll = s.Lambda;
-        Span<TV> block = s.Q;   // N x N
-        var half = Simd.Create<TV>(0.5);
+        Span<TV> block = s.Q;   // N vectors of "0 + value" for dc and df
+        double[] rows = s.Rows;  // [tau | dtau | lambda | dlambda][W][N]
+        int tauRows = 0, dtauRows = W * N, lamRows = 2 * W * N, dlamRows = 3 * W * N;
+        TV all = Simd.AllBitsSet<TV>();
         for (int t = 0; t < T; t++)
         {
             ReadOnlySpan<TV> tau = tauAll.Slice(t * N, N), dtau = dtauAll.Slice(t * N, N);
-            // dL/dC_t = 1/2 (dtau tau' + tau dtau') and dL/dc_t = dtau, each 0 + v as WriteElement.
-            for (int i = 0; i < N; i++)
-            {
-                TV a = Simd.Mul(half, dtau[i]), b = Simd.Mul(half, tau[i]);
-                Span<TV> row = block.Slice(i * N, N);
-                for (int j = 0; j < N; j++)
-                {
-                    row[j] = Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(a, tau[j]), Simd.Mul(b, dtau[j])));
-                }
-            }
-            LanePacking.Scatter(block[..(N * N)], keep, dCOut, (t * B + first) * N * N, N * N);
+            bool next = t < T - 1;
+            LanePacking.Scatter(tau, all, rows, tauRows, N);
+            LanePacking.Scatter(dtau, all, rows, dtauRows, N);
+            // dL/dc_t = dtau, as 0 + v like WriteElement.
             for (int i = 0; i < N; i++)
             {
                 block[i] = Simd.Add(Simd.Zero<TV>(), dtau[i]);
             }
             LanePacking.Scatter(block[..N], keep, dcOut, (t * B + first) * N, N);
-            if (t == T - 1)
+            if (next)
             {
-                break;
-            }
-            // dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t' and dL/df_t = dlambda_{t+1}.
-            ReadOnlySpan<TV> lam = lamAll.Slice((t + 1) * n, n), dlam = dlamAll.Slice((t + 1) * n, n);
-            for (int i = 0; i < n; i++)
-            {
-                TV a = dlam[i], b = lam[i];
-                Span<TV> row = block.Slice(i * N, N);
-                for (int j = 0; j < N; j++)
+                ReadOnlySpan<TV> dlam = dlamAll.Slice((t + 1) * n, n);
+                LanePacking.Scatter(lamAll.Slice((t + 1) * n, n), all, rows, lamRows, N);
+                LanePacking.Scatter(dlam, all, rows, dlamRows, N);
+                if (dfOut is not null)
                 {
-                    row[j] = Simd.Add(Simd.Zero<TV>(), Simd.Add(Simd.Mul(a, tau[j]), Simd.Mul(b, dtau[j])));
+                    // dL/df_t = dlambda_{t+1}.
+                    for (int i = 0; i < n; i++)
+                    {
+                        block[i] = Simd.Add(Simd.Zero<TV>(), dlam[i]);
+                    }
+                    LanePacking.Scatter(block[..n], keep, dfOut, (t * B + first) * n, n);
                 }
             }
-            LanePacking.Scatter(block[..(n * N)], keep, dFOut, (t * B + first) * n * N, n * N);
-            if (dfOut is not null)
+            for (int j = 0; j < W; j++)
             {
-                for (int i = 0; i < n; i++)
+                int b = first + j;
+                Span<double> dC = dCOut.AsSpan((t * B + b) * N * N, N * N);
+                Span<double> dF = next ? dFOut.AsSpan((t * B + b) * n * N, n * N) : default;
+                if (!included[b])
                 {
-                    block[i] = Simd.Add(Simd.Zero<TV>(), dlam[i]);
+                    dC.Clear();
+                    dF.Clear();
+                    continue;
                 }
-                LanePacking.Scatter(block[..n], keep, dfOut, (t * B + first) * n, n);
+                ReadOnlySpan<double> tauj = rows.AsSpan(tauRows + j * N, N), dtauj = rows.AsSpan(dtauRows + j * N, N);
+                // dL/dC_t = 1/2 (dtau tau' + tau dtau');  dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.
+                Blas.Ger2(N, N, 0.5, dtauj, tauj, tauj, dtauj, dC);
+                if (next)
+                {
+                    Blas.Ger2(n, N, 1, rows.AsSpan(dlamRows + j * N, n), tauj, rows.AsSpan(lamRows + j * N, n), dtauj, dF);
+                }
             }
         }
     }
@@ -555,6 +564,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             Lambda = new LaneArray<TV>(T * n);
             G = new LaneArray<TV>(T * N);
             Dk = new LaneArray<TV>(T * m);
+            Rows = new double[4 * W * N];
             NonFiniteFlag = Simd.Create<TV>(BitConverter.UInt64BitsToDouble(NonFiniteBit));
             Lane = new int[W];
             int S = Math.Max(T - 1, 0);
@@ -587,6 +597,9 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         public LaneArray<TV> G { get; }
 
         public LaneArray<TV> Dk { get; }
+
+        /// <summary>One stage's tau, dtau, lambda_{t+1}, dlambda_{t+1} as a row per lane, [4][W][N] (read by WriteGradients).</summary>
+        public double[] Rows { get; }
 
         public TV NonFiniteFlag { get; }
 
