@@ -60,7 +60,7 @@ public sealed class LqrSolver
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
     /// <exception cref="ArgumentOutOfRangeException">A dimension or option is out of range.</exception>
     public LqrSolver(MpcDimensions dimensions, MpcOptions? options = null)
-        : this(dimensions, options, LaneLqr.PreferredWidth)
+        : this(dimensions, options, LaneLqr.ChosenWidth(dimensions))
     {
     }
 
@@ -118,7 +118,7 @@ public sealed class LqrSolver
     /// True when box-constrained problems of this solver's shape run in SIMD lanes: the lane path
     /// (either width) and T &gt; 1, never depending on B.
     /// </summary>
-    private bool BoxLanesApply => _lanes is not null && Dimensions.Horizon > 1 && !ForceScalarBox;
+    private bool BoxLanesApply => _lanes is not null && LaneLqr.SupportsBox(Dimensions, _lanes.Width) && !ForceScalarBox;
 
     /// <summary>Solves every problem of the batch.</summary>
     /// <param name="problem">The problems; their dimensions must equal <see cref="Dimensions"/>.</param>

@@ -71,7 +71,7 @@ public sealed class LaneBoxLqrTests(ITestOutputHelper output)
         var lane = new LqrSolver(dims, options, width);
         var scalar = new LqrSolver(dims, options) { ForceScalarBox = true };
         Result a = Run(lane, problem, uInit, wx, wu);
-        Assert.Equal(T > 1 && LaneLqr.Supports(dims, width), lane.SolvedInBoxLanes);
+        Assert.Equal(LaneLqr.SupportsBox(dims, width), lane.SolvedInBoxLanes);
         Result b = Run(scalar, problem, uInit, wx, wu);
         Assert.False(scalar.SolvedInBoxLanes);
 

@@ -38,6 +38,8 @@ public sealed class LaneBatchTests
             data.Add(16, 2, 1, 4, false, w);
             data.Add(24, 9, 4, 3, true, w);
             data.Add(10, 16, 16, 2, true, w);
+            data.Add(9, 24, 8, 3, true, w);      // n > 16: lanes serve n, m <= 64
+            data.Add(8, 40, 20, 2, false, w);
         }
         return data;
     }
@@ -198,7 +200,10 @@ public sealed class LaneBatchTests
     [MemberData(nameof(Widths))]
     public void LanePath_AgreesWithThePerProblemKernels(int width)
     {
-        foreach ((int T, int B, int n, int m, int seed) in new[] { (7, 13, 6, 2, 1), (3, 9, 12, 5, 2), (12, 8, 1, 1, 3), (5, 21, 16, 16, 4) })
+        foreach ((int T, int B, int n, int m, int seed) in new[]
+        {
+            (7, 13, 6, 2, 1), (3, 9, 12, 5, 2), (12, 8, 1, 1, 3), (5, 21, 16, 16, 4), (4, 10, 33, 17, 5), (3, 8, 64, 64, 6),
+        })
         {
             var dims = new MpcDimensions(T, B, n, m);
             LqrCase k = RandomLqr.Create(seed, dims, C: Layout.TimeInvariant, f: Layout.Shared, asymmetricC: true);
@@ -218,6 +223,47 @@ public sealed class LaneBatchTests
             Compare.Relative(gb.Dynamics, ga.Dynamics, 1e-10, "dL/dF");
             Compare.Relative(gb.DynamicsOffset!, ga.DynamicsOffset!, 1e-10, "dL/df");
             Compare.Relative(gb.XInit, ga.XInit, 1e-10, "dL/dx_init");
+        }
+    }
+
+    [Fact]
+    public void PublicConstructor_UsesLanes_OnlyForBatchesThatFillAGroup()
+    {
+        int w = LaneLqr.PreferredWidth;
+        Skip.If(w == 0, "no accelerated SIMD width here");
+        Assert.Equal(w, LaneLqr.ChosenWidth(new MpcDimensions(20, w, 10, 4)));
+        Assert.Equal(w, LaneLqr.ChosenWidth(new MpcDimensions(20, 3 * w + 1, 64, 64)));
+        Assert.Equal(0, LaneLqr.ChosenWidth(new MpcDimensions(20, w - 1, 10, 4)));     // a group would be mostly padding
+        Assert.Equal(0, LaneLqr.ChosenWidth(new MpcDimensions(20, 64, 65, 4)));        // beyond the lane kernels' range
+        Assert.Equal(0, LaneLqr.ChosenWidth(new MpcDimensions(2000, 64, 64, 16)));     // a group's packed data would exceed 128 MB
+        Assert.False(LaneLqr.SupportsBox(new MpcDimensions(20, 64, 17, 4), w));        // box lanes: n, m <= 16
+        Assert.False(LaneLqr.SupportsBox(new MpcDimensions(1, 64, 4, 4), w));          // and T > 1
+    }
+
+    [Fact]
+    public void ElementAlone_AgreesWithItsResultInALaneBatch_ToRounding()
+    {
+        // B = 9 runs in lanes, B = 1 on the per-problem kernels: the same problem, other rounding.
+        Skip.If(LaneLqr.ChosenWidth(new MpcDimensions(4, 9, 24, 8)) == 0, "no lane path here");
+        int T = 4, B = 9, n = 24, m = 8, N = n + m;
+        var dims = new MpcDimensions(T, B, n, m);
+        LqrCase k = RandomLqr.Create(21, dims, f: Layout.PerStage);
+        var rng = new Random(4);
+        double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * m);
+        MpcSolution sol = Mpc.Solve(k.Problem);
+        MpcGradients g = Mpc.Backward(sol, wx, wu);
+        foreach (int b in new[] { 0, 5, 8 })
+        {
+            var one = new MpcDimensions(T, 1, n, m);
+            LqrProblem single = new(one, Slice(k.XInit, b, B, n, 1), Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N),
+                Elem(k.F.Data, T - 1, b, B, n * N), Elem(k.f!.Data, T - 1, b, B, n));
+            MpcSolution o = Mpc.Solve(single);
+            MpcGradients og = Mpc.Backward(o, Slice(wx, b, B, n, T), Slice(wu, b, B, m, T));
+            Compare.Relative(o.X, Slice(sol.X, b, B, n, T), 1e-11, $"x of element {b}");
+            Compare.Relative(o.U, Slice(sol.U, b, B, m, T), 1e-11, $"u of element {b}");
+            Compare.Relative(og.CostQuadratic, Slice(g.CostQuadratic, b, B, N * N, T), 1e-10, $"dL/dC of element {b}");
+            Compare.Relative(og.Dynamics, Slice(g.Dynamics, b, B, n * N, T - 1), 1e-10, $"dL/dF of element {b}");
+            Compare.Relative(og.XInit, Slice(g.XInit, b, B, n, 1), 1e-10, $"dL/dx_init of element {b}");
         }
     }
 

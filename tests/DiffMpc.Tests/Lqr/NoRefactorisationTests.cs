@@ -19,8 +19,9 @@ public sealed class NoRefactorisationTests
     private static readonly MpcOptions OneThread = new() { MaxDegreeOfParallelism = 1 };
 
     [Theory]
-    [InlineData(10, 4, 20, 16)]   // SIMD-lane path (n, m <= 16)
-    [InlineData(20, 4, 8, 3)]     // per-problem path
+    [InlineData(10, 4, 20, 16)]   // SIMD-lane path (B >= 8)
+    [InlineData(20, 4, 8, 8)]     // SIMD-lane path, n > 16
+    [InlineData(20, 4, 8, 3)]     // per-problem path (B < 8)
     public void Lqr_BackwardFactorisesNothing(int n, int m, int T, int B)
     {
         LqrProblem p = RandomLqr.Create(101, new MpcDimensions(T, B, n, m)).Problem;
@@ -28,16 +29,16 @@ public sealed class NoRefactorisationTests
     }
 
     [Theory]
-    [InlineData(false)]   // SIMD-lane path (n, m <= 16, T > 1)
+    [InlineData(false)]   // SIMD-lane path (B >= 8, n, m <= 16, T > 1)
     [InlineData(true)]    // per-element path, forced
     public void BoxLqr_BackwardFactorisesNothing(bool perElement)
     {
-        LqrCase k = RandomLqr.Create(102, new MpcDimensions(10, 4, 4, 2));
+        LqrCase k = RandomLqr.Create(102, new MpcDimensions(10, 8, 4, 2));
         var p = new LqrProblem(k.Problem.Dimensions, k.Problem.XInit, k.Problem.CostQuadratic, k.Problem.CostLinear,
             k.Problem.Dynamics, k.Problem.DynamicsOffset, StageArray.Scalar(-0.2), StageArray.Scalar(0.2));
         var solver = new LqrSolver(p.Dimensions, OneThread) { ForceScalarBox = perElement };
-        AssertBackwardFactorisesNothing(solver, s => s.Solve(p), s => s.Backward(null, new double[10 * 4 * 2]));
-        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(p.Dimensions), solver.SolvedInBoxLanes);
+        AssertBackwardFactorisesNothing(solver, s => s.Solve(p), s => s.Backward(null, new double[10 * 8 * 2]));
+        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.SupportsBox(p.Dimensions, DiffMpc.Lqr.Lanes.LaneLqr.ChosenWidth(p.Dimensions)), solver.SolvedInBoxLanes);
     }
 
     [Fact]

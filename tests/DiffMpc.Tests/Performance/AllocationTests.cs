@@ -62,7 +62,7 @@ public sealed class AllocationTests
         var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
         Assert.True(solver.Solve(problem).ActiveBounds.Sum() > 0, "some bounds must be active");
-        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(dims), solver.SolvedInBoxLanes);
+        Assert.Equal(!perElement && DiffMpc.Lqr.Lanes.LaneLqr.SupportsBox(dims, DiffMpc.Lqr.Lanes.LaneLqr.ChosenWidth(dims)), solver.SolvedInBoxLanes);
         AssertNoAllocation(() =>
         {
             solver.Solve(problem);

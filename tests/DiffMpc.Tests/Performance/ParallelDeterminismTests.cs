@@ -27,7 +27,7 @@ public sealed class ParallelDeterminismTests
             var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
             MpcSolution s = solver.Solve(problem);
             Assert.Equal(dims.BatchSize, s.ConvergedCount);
-            Assert.Equal(box && !perElement && DiffMpc.Lqr.Lanes.LaneLqr.Supports(dims), solver.SolvedInBoxLanes);
+            Assert.Equal(box && !perElement && DiffMpc.Lqr.Lanes.LaneLqr.SupportsBox(dims, DiffMpc.Lqr.Lanes.LaneLqr.ChosenWidth(dims)), solver.SolvedInBoxLanes);
             MpcGradients g = solver.Backward(dx, du);
             double[][] all = [s.X, s.U, s.Costates, s.Cost, g.CostQuadratic, g.CostLinear, g.Dynamics, g.DynamicsOffset!, g.XInit];
             Compare(ref reference, all, dop);

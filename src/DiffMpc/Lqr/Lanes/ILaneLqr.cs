@@ -38,18 +38,52 @@ internal interface ILaneLqr
 /// <summary>Choice of the lane width and the shapes the lane path serves.</summary>
 internal static class LaneLqr
 {
-    /// <summary>
-    /// True when this build should use the lane path for an unconstrained problem of this shape:
-    /// 512- or 256-bit vectors are hardware-accelerated and n, m are small enough for the lane
-    /// kernels to win (measured: n &lt;= 16; larger n keeps the per-problem path with vectorised
-    /// kernels). The choice does not depend on B, so an element's result is the same in any batch.
-    /// </summary>
-    public static bool Supports(MpcDimensions d) => Supports(d, PreferredWidth);
+    /// <summary>Largest n and m of the unconstrained lane path.</summary>
+    public const int MaxDim = 64;
 
-    /// <summary>As <see cref="Supports(MpcDimensions)"/> for a given width (8 or 4 lanes).</summary>
-    public static bool Supports(MpcDimensions d, int width) =>
-        d.StateDim <= 16 && d.ControlDim <= 16
-        && (width == 8 ? Vector512.IsHardwareAccelerated : width == 4 && Vector256.IsHardwareAccelerated);
+    /// <summary>Largest n and m of the box-constrained lane path (the range it was measured and tested on).</summary>
+    public const int MaxBoxDim = 16;
+
+    /// <summary>Largest packed copy of one group's problem data (a worker's lane buffers).</summary>
+    private const long MaxPackedBytes = 128L << 20;
+
+    /// <summary>
+    /// The lane width a solver built with the public constructor uses for this shape, or 0 for
+    /// the per-problem kernels: the widest accelerated width when its lane path supports the
+    /// shape and the batch fills at least one group (B &gt;= width). Measured: with full groups
+    /// the lane kernels win for every n, m &lt;= 64 (n = 32, m = 8, T = 50, B = 128: forward 61 -&gt;
+    /// 28 ms; n = 64, m = 16, T = 20, B = 32: 27 -&gt; 19 ms), but a group of 8 lanes holding one
+    /// problem does 8 times its work (B = 1: n = 16 0.18 against 0.07 ms per problem, n = 64 7.0
+    /// against 1.1 ms). The choice depends on the shape only (not on the data or the order of
+    /// the batch), so results are bitwise reproducible for a shape; an element solved alone
+    /// (B = 1, per-problem kernels) agrees with its result in a batch of 8 or more (lanes) to
+    /// rounding, and bitwise when both batches take the same path.
+    /// </summary>
+    public static int ChosenWidth(MpcDimensions d)
+    {
+        int w = PreferredWidth;
+        return w != 0 && d.BatchSize >= w && Supports(d, w) ? w : 0;
+    }
+
+    /// <summary>
+    /// True when lanes of the given width (8 or 4) can serve an unconstrained problem of this
+    /// shape: those vectors are hardware-accelerated, n, m &lt;= <see cref="MaxDim"/>, and one
+    /// group's packed data stay within <see cref="MaxPackedBytes"/>.
+    /// </summary>
+    public static bool Supports(MpcDimensions d, int width)
+    {
+        int n = d.StateDim, m = d.ControlDim, N = n + m;
+        long packed = (long)d.Horizon * (N * N + N + n * N + n) * width * sizeof(double);
+        return n <= MaxDim && m <= MaxDim && packed <= MaxPackedBytes
+            && (width == 8 ? Vector512.IsHardwareAccelerated : width == 4 && Vector256.IsHardwareAccelerated);
+    }
+
+    /// <summary>
+    /// True when lanes of this width also serve the box-constrained problem of this shape:
+    /// <see cref="Supports"/>, n, m &lt;= <see cref="MaxBoxDim"/> and T &gt; 1.
+    /// </summary>
+    public static bool SupportsBox(MpcDimensions d, int width) =>
+        Supports(d, width) && d.StateDim <= MaxBoxDim && d.ControlDim <= MaxBoxDim && d.Horizon > 1;
 
     /// <summary>The widest accelerated lane width: 8 (Vector512), else 4 (Vector256), else 0.</summary>
     public static int PreferredWidth =>
