@@ -150,8 +150,7 @@ internal static class GradientAssembly
     /// bound. With <paramref name="sumEntries"/> (a scalar bound) all entries add into dst[0].
     /// A control whose lower and upper bounds coincide is attributed to the lower bound.
     /// </summary>
-    internal readonly struct BoundTerm(LqrData d, ControlBox box, LqrWorkspace ws, SplitStageVector g, bool lowerSide,
-        bool sumEntries) : IStageContribution
+    internal readonly struct BoundTerm(ControlBox box, LqrWorkspace ws, bool lowerSide, bool sumEntries) : IStageContribution
     {
         public void SetTo(int t, int b, Span<double> dst)
         {
@@ -163,26 +162,29 @@ internal static class GradientAssembly
         {
             int n = ws.Dims.StateDim, m = ws.Dims.ControlDim;
             ReadOnlySpan<bool> free = ws.FreeAt(t, b);
-            ReadOnlySpan<double> u = ws.TauAt(t, b).Slice(n, m);
-            Span<double> r = ws.Scratch[0].Rhs.AsSpan(0, m);
-            bool computed = false;
+            ReadOnlySpan<double> u = ws.TauAt(t, b).Slice(n, m), r = ws.BoundGradientAt(t, b);
             for (int i = 0; i < m; i++)
             {
-                if (free[i])
+                if (!free[i] && (u[i] == box.Lower(t, b, i)) == lowerSide)
                 {
-                    continue;
+                    dst[sumEntries ? 0 : i] += r[i];
                 }
-                bool atLower = u[i] == box.Lower(t, b, i);
-                if (atLower != lowerSide)
-                {
-                    continue;
-                }
-                if (!computed)
-                {
-                    KktResidual.ControlGradient(d, t, b, ws.DTauAt(t, b), g, ws.DLambda, r);
-                    computed = true;
-                }
-                dst[sumEntries ? 0 : i] += r[i];
+            }
+        }
+    }
+
+    /// <summary>
+    /// The adjoint control gradients r_t of element b into <see cref="LqrWorkspace.BoundGradient"/>
+    /// for every stage where some control is held at a bound (what <see cref="BoundTerm"/> reads):
+    /// per element, so it runs on the workers with the rest of the element's backward pass.
+    /// </summary>
+    public static void WriteBoundGradients(in LqrData d, LqrWorkspace ws, in SplitStageVector g, int b)
+    {
+        for (int t = 0; t < d.Dims.Horizon; t++)
+        {
+            if (ws.FreeAt(t, b).Contains(false))
+            {
+                KktResidual.ControlGradient(d, t, b, ws.DTauAt(t, b), g, ws.DLambda, ws.BoundGradientAt(t, b));
             }
         }
     }

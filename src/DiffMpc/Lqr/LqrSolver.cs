@@ -279,9 +279,18 @@ public sealed class LqrSolver
 
     /// <summary>
     /// Element b contributes to the gradients when it has a differentiable solution and its
-    /// adjoint is finite with outer products that cannot overflow.
+    /// adjoint is finite with outer products that cannot overflow; an included element of a
+    /// box-constrained problem also gets its control gradients at the held bounds here, on the
+    /// worker (the serial assembly then only adds them up).
     /// </summary>
-    private void DecideInclusion(int b) => _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+    private void DecideInclusion(int b)
+    {
+        _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+        if (_included[b] && _box.IsBounded)
+        {
+            GradientAssembly.WriteBoundGradients(_data, _ws, _lossGradient, b);
+        }
+    }
 
     /// <summary>
     /// With per-stage layouts of C, c, F and f, each element owns its gradient slots: the
@@ -475,8 +484,8 @@ public sealed class LqrSolver
                     gradients.DynamicsOffset!, T - 1, B, n, status);
             }
         }
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, _lossGradient, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
+        SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
         SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
         return gradients;
     }

@@ -26,6 +26,7 @@ internal sealed class LqrWorkspace
         DTau = new double[T * B * N];
         DLambda = new double[T * B * n];
         Dk = new double[T * B * m];
+        BoundGradient = new double[T * B * m];
         Free = new bool[T * B * m];
         FreeCount = new int[T * B];
         TauTrial = new double[T * B * N];
@@ -73,6 +74,14 @@ internal sealed class LqrWorkspace
     /// <summary>Adjoint feedforward gains, [T][B][m].</summary>
     public double[] Dk { get; }
 
+    /// <summary>
+    /// The adjoint's control gradient r_t = (sym(C_t) dtau_t)_u + dL/du_t + F_{t,u}' dlambda_{t+1},
+    /// the derivative of L with respect to a control held at a bound, [T][B][m]; written by the
+    /// backward pass for every stage of an included element where some control is held, and
+    /// read (for the held controls only) when the bound gradients are assembled.
+    /// </summary>
+    public double[] BoundGradient { get; }
+
     /// <summary>Free (not held at a bound) flags of the controls, [T][B][m].</summary>
     public bool[] Free { get; }
 
@@ -118,6 +127,8 @@ internal sealed class LqrWorkspace
     public Span<double> DLambdaAt(int t, int b) => Slice(DLambda, t, b, Dims.StateDim);
 
     public Span<double> DkAt(int t, int b) => Slice(Dk, t, b, Dims.ControlDim);
+
+    public Span<double> BoundGradientAt(int t, int b) => Slice(BoundGradient, t, b, Dims.ControlDim);
 
     public Span<bool> FreeAt(int t, int b) => Free.AsSpan((t * Dims.BatchSize + b) * Dims.ControlDim, Dims.ControlDim);
 

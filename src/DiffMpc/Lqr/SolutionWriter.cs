@@ -123,16 +123,19 @@ internal static class SolutionWriter
         }
     }
 
-    /// <summary>dL/du_lower or dL/du_upper into <paramref name="output"/> (nothing when the bound is absent).</summary>
-    public static void WriteBoundGradient(in LqrData d, in ControlBox box, LqrWorkspace ws, in SplitStageVector g,
-        StageArray? layout, double[]? output, bool lowerSide, ReadOnlySpan<bool> include)
+    /// <summary>
+    /// dL/du_lower or dL/du_upper into <paramref name="output"/> (nothing when the bound is absent),
+    /// from the control gradients the backward pass left in <see cref="LqrWorkspace.BoundGradient"/>.
+    /// </summary>
+    public static void WriteBoundGradient(in LqrData d, in ControlBox box, LqrWorkspace ws, StageArray? layout, double[]? output,
+        bool lowerSide, ReadOnlySpan<bool> include)
     {
         if (layout is null || output is null)
         {
             return;
         }
         int elementSize = layout.IsScalar ? 1 : d.Dims.ControlDim;
-        GradientAssembly.Accumulate(new GradientAssembly.BoundTerm(d, box, ws, g, lowerSide, sumEntries: layout.IsScalar),
+        GradientAssembly.Accumulate(new GradientAssembly.BoundTerm(box, ws, lowerSide, sumEntries: layout.IsScalar),
             layout, output, d.Dims.Horizon, d.Dims.BatchSize, elementSize, include);
     }
 }

@@ -182,6 +182,10 @@ public sealed class IlqrSolver
         for (int b = 0; b < B; b++)
         {
             _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b) && ParameterTermsUsable(b);
+            if (_included[b] && _box.IsBounded)
+            {
+                GradientAssembly.WriteBoundGradients(_finalData, _ws, _lossGradient, b);
+            }
         }
 
         NonlinearProblem pr = _problem;
@@ -209,8 +213,8 @@ public sealed class IlqrSolver
             GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), pr.CostLinear,
                 _gradients.CostLinear!, T, B, N, include);
         }
-        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlLower, _gradients.ControlLower, lowerSide: true, include);
-        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, _lossGradient, pr.ControlUpper, _gradients.ControlUpper, lowerSide: false, include);
+        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, pr.ControlLower, _gradients.ControlLower, lowerSide: true, include);
+        SolutionWriter.WriteBoundGradient(_finalData, _box, _ws, pr.ControlUpper, _gradients.ControlUpper, lowerSide: false, include);
         SolutionWriter.WriteInitialStateGradient(_ws, include, _gradients.XInit);
         ParameterGradient(_gradients.Parameters, include);
         return _gradients;
