@@ -51,25 +51,30 @@ internal static class GradientAssembly
     }
 
     /// <summary>
-    /// Writes element b's own slots of a per-stage (not broadcast) gradient: for every stage, the
-    /// contribution of (t, b), or zeros when b is not included. Each slot receives exactly one
-    /// contribution, so this gives bitwise the same values as <see cref="Accumulate"/> and may
-    /// run for different elements on different threads.
+    /// Writes the own slots of elements [first, first + count) in a per-stage (not broadcast)
+    /// gradient: for every stage, the contribution of (t, b), or zeros when b is not
+    /// <paramref name="include"/>d. Each slot receives exactly one contribution, so this gives
+    /// bitwise the same values as <see cref="Accumulate"/> and may run for different elements on
+    /// different threads. Stage by stage, so the elements' slots of a stage (one contiguous run)
+    /// are written in order.
     /// </summary>
-    public static void WriteElement<TTerm>(in TTerm term, double[] output, int stages, int batch, int elementSize, int b,
-        bool include)
+    public static void WriteElements<TTerm>(in TTerm term, double[] output, int stages, int batch, int elementSize, int first,
+        int count, ReadOnlySpan<bool> include)
         where TTerm : struct, IStageContribution
     {
         for (int t = 0; t < stages; t++)
         {
-            Span<double> dst = output.AsSpan((t * batch + b) * elementSize, elementSize);
-            if (include)
+            for (int b = first; b < first + count; b++)
             {
-                term.SetTo(t, b, dst);
-            }
-            else
-            {
-                dst.Clear();
+                Span<double> dst = output.AsSpan((t * batch + b) * elementSize, elementSize);
+                if (include[b])
+                {
+                    term.SetTo(t, b, dst);
+                }
+                else
+                {
+                    dst.Clear();
+                }
             }
         }
     }
@@ -102,11 +107,7 @@ internal static class GradientAssembly
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DTauAt(t, b), dst);
 
-        public void SetTo(int t, int b, Span<double> dst)
-        {
-            dst.Clear();
-            AddTo(t, b, dst);
-        }
+        public void SetTo(int t, int b, Span<double> dst) => SetToSum(ws.DTauAt(t, b), dst);
     }
 
     /// <summary>dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.</summary>
@@ -138,10 +139,15 @@ internal static class GradientAssembly
     {
         public void AddTo(int t, int b, Span<double> dst) => LinearAlgebra.Blas.Axpy(1, ws.DLambdaAt(t + 1, b), dst);
 
-        public void SetTo(int t, int b, Span<double> dst)
+        public void SetTo(int t, int b, Span<double> dst) => SetToSum(ws.DLambdaAt(t + 1, b), dst);
+    }
+
+    /// <summary>dst = 0 + x: bitwise what clearing dst and adding 1 x (<see cref="LinearAlgebra.Blas.Axpy"/>) gives (-0 becomes +0).</summary>
+    private static void SetToSum(ReadOnlySpan<double> x, Span<double> dst)
+    {
+        for (int i = 0; i < x.Length; i++)
         {
-            dst.Clear();
-            AddTo(t, b, dst);
+            dst[i] = 0.0 + x[i];
         }
     }
 

@@ -273,7 +273,7 @@ public sealed class LqrSolver
                 AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
             }
             DecideInclusion(b);
-            WriteElementGradients(b);
+            WriteElementGradients(b, 1);
         }
     }
 
@@ -294,23 +294,24 @@ public sealed class LqrSolver
 
     /// <summary>
     /// With per-stage layouts of C, c, F and f, each element owns its gradient slots: the
-    /// backward phase writes them right after the element's adjoint solve, on the worker thread.
+    /// backward phase writes those of elements [first, first + count) (one element, or one lane
+    /// group) right after their adjoint solve, on the worker thread.
     /// </summary>
-    private void WriteElementGradients(int b)
+    private void WriteElementGradients(int first, int count)
     {
         if (!_gradientsPerElement)
         {
             return;
         }
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
-        bool include = _included[b];
+        ReadOnlySpan<bool> include = _included;
         MpcGradients gr = _gradients!;
-        GradientAssembly.WriteElement(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, b, include);
-        GradientAssembly.WriteElement(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, b, include);
-        GradientAssembly.WriteElement(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, b, include);
+        GradientAssembly.WriteElements(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, first, count, include);
+        GradientAssembly.WriteElements(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, first, count, include);
+        GradientAssembly.WriteElements(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, first, count, include);
         if (gr.DynamicsOffset is not null)
         {
-            GradientAssembly.WriteElement(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, b, include);
+            GradientAssembly.WriteElements(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, first, count, include);
         }
     }
 
@@ -340,39 +341,26 @@ public sealed class LqrSolver
         }
         else
         {
-            int w = _lanes!.Width, end = Math.Min(Dimensions.BatchSize, (g + 1) * w);
+            int w = _lanes!.Width, first = g * w, end = Math.Min(Dimensions.BatchSize, first + w);
             if ((Phase)phase == Phase.BoxBackward)
             {
                 _boxLanes!.Backward(_data, _dLdx, _dLdu, g, worker);
-                for (int b = g * w; b < end; b++)
+                for (int b = first; b < end; b++)
                 {
                     DecideInclusion(b);
-                    WriteElementGradients(b);
                 }
-                return;
-            }
-            // Full groups of unshared inputs get their gradients straight from the lanes below and
-            // need only dlambda_1 (for dL/dx_init) unpacked; the per-element writer needs it all.
-            bool fromLanes = _gradientsPerElement && end - g * w == w;
-            _lanes.Backward(_data, _dLdx, _dLdu, g, worker, fullAdjoint: !fromLanes);
-            Span<bool> usable = stackalloc bool[8];
-            _lanes.AdjointUsable(g, worker, usable);
-            for (int b = g * w; b < end; b++)
-            {
-                _included[b] = _differentiable[b] && usable[b - g * w];
-            }
-            if (fromLanes)
-            {
-                MpcGradients gr = _gradients!;
-                _lanes.WriteGradients(g, worker, _included, gr.CostQuadratic, gr.CostLinear, gr.Dynamics, gr.DynamicsOffset);
             }
             else
             {
-                for (int b = g * w; b < end; b++)
+                _lanes.Backward(_data, _dLdx, _dLdu, g, worker);
+                Span<bool> usable = stackalloc bool[8];
+                _lanes.AdjointUsable(g, worker, usable);
+                for (int b = first; b < end; b++)
                 {
-                    WriteElementGradients(b);
+                    _included[b] = _differentiable[b] && usable[b - first];
                 }
             }
+            WriteElementGradients(first, end - first);
         }
     }
 

@@ -21,18 +21,11 @@ internal interface ILaneLqr
     /// <summary>Solves group g into the workspace; false (nothing written) when its data are not all finite.</summary>
     bool Forward(in LqrData data, int g, int worker, Span<bool> differentiable);
 
-    /// <summary>
-    /// Solves the adjoint LQR of group g into the workspace: dtau and dlambda of every stage with
-    /// <paramref name="fullAdjoint"/>, else only dlambda_1 (all that the x_init gradient needs
-    /// when <see cref="WriteGradients"/> writes the rest from the lanes).
-    /// </summary>
-    void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker, bool fullAdjoint);
+    /// <summary>Solves the adjoint LQR of group g into the workspace (dtau and dlambda of every stage).</summary>
+    void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker);
 
     /// <summary>Per lane of group g after Backward: whether its adjoint can be used.</summary>
     void AdjointUsable(int g, int worker, Span<bool> usable);
-
-    /// <summary>Writes the per-stage gradients of full group g from the lanes.</summary>
-    void WriteGradients(int g, int worker, ReadOnlySpan<bool> included, double[] dCOut, double[] dcOut, double[] dFOut, double[]? dfOut);
 }
 
 /// <summary>Choice of the lane width and the shapes the lane path serves.</summary>

@@ -44,8 +44,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private readonly LaneArray<TV> _L;      // Cholesky factor of Q_uu, [G][T][m][m]
     private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
     private readonly LaneArray<TV> _V;      // Vm_t, lower triangle packed by rows, [G][T][n(n+1)/2]
-    private readonly LaneArray<TV> _tau;    // the solution tau_t, [G][T][N] (read by WriteGradients)
-    private readonly LaneArray<TV> _lambda; // the costates lambda_t, [G][T][n]
+    private readonly LaneArray<TV> _maxTau;    // per lane, max |tau_t,i| over the solution, or +Inf when not finite, [G]
+    private readonly LaneArray<TV> _maxLambda; // the same for the costates, [G]
     private readonly Scratch[] _scratch;
     // Packed dynamics kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
     private readonly LaneArray<TV>? _Fg;    // F_t, [G][T-1][n][N]
@@ -63,8 +63,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         _L = new LaneArray<TV>(G * T * m * m);
         _Dinv = new LaneArray<TV>(G * T * m);
         _V = new LaneArray<TV>(G * T * Packed(n));
-        _tau = new LaneArray<TV>(G * T * N);
-        _lambda = new LaneArray<TV>(G * T * n);
+        _maxTau = new LaneArray<TV>(G);
+        _maxLambda = new LaneArray<TV>(G);
         if ((long)G * S * n * N * W * sizeof(double) <= KeepPackedBytes)
         {
             _Fg = new LaneArray<TV>(Math.Max(G * S * n * N, 1));
@@ -122,8 +122,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         Costates(g, s, Simd.Create<TV>(mu), out TV cost, out TV residual, out TV scale, ref bad);
 
         // Unpack the valid lanes.
-        LaneBlas.Copy(tau, Group(_tau, g, T * N));
-        LaneBlas.Copy(lam, Group(_lambda, g, T * n));
+        _maxTau[g] = MaxAbs(tau[..(T * N)]);
+        _maxLambda[g] = MaxAbs(lam[..(T * n)]);
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
         LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
@@ -322,7 +322,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     }
 
     /// <summary>Solves the adjoint LQR of group g and writes dtau, dlambda of its elements into the workspace.</summary>
-    public void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker, bool fullAdjoint)
+    public void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker)
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m;
@@ -367,15 +367,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         }
         Rollout(T, n, m, K, dk, F, default, withOffset: false, tau, Group(_V, g, T * Packed(n)), lam);
 
-        if (fullAdjoint)
-        {
-            LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
-            LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
-        }
-        else
-        {
-            LanePacking.Unpack(lam[..n], g, 1, n, _ws.DLambda, B);   // dlambda_1 (stage 0 leads the [T][B][n] array)
-        }
+        LanePacking.Unpack(tau, g, T, N, _ws.DTau, B);
+        LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
     /// <summary>
@@ -387,7 +380,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        TV tau = MaxAbs(Group(_tau, g, T * N)), lam = MaxAbs(Group(_lambda, g, T * n));
+        TV tau = _maxTau[g], lam = _maxLambda[g];
         TV dtau = MaxAbs(s.Tau.AsSpan(0, T * N)), dlam = MaxAbs(s.Lambda.AsSpan(0, T * n));
         var limit = Simd.Create<TV>(1e300);
         TV ok = Simd.And(Simd.And(Simd.LessThanOrEqual(Simd.Mul(dtau, tau), limit), Simd.LessThanOrEqual(Simd.Mul(dlam, tau), limit)),
@@ -420,83 +413,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         }
         TV bad = Simd.NonFinite(Simd.Add(z0, z1));
         return Simd.Select(bad, Simd.Create<TV>(double.PositiveInfinity), Simd.MaxNative(m0, m1));
-    }
-
-    /// <summary>
-    /// Writes the per-stage gradients dL/dC, dL/dc, dL/dF and dL/df (when
-    /// <paramref name="dfOut"/> is given) of the full group g, after <see cref="Backward"/> of
-    /// the same group on the same worker: the values (and their rounding) of
-    /// <see cref="GradientAssembly.WriteElement"/>, zeros for elements not
-    /// <paramref name="included"/>. Every output has the unshared layout [T or T-1][B][size].
-    /// Per stage, tau, dtau, lambda_{t+1} and dlambda_{t+1} are turned into one row per element
-    /// (a few transposes), and the outer products are written row by row with
-    /// <see cref="Blas.Ger2"/>: the W elements' blocks of a stage are one contiguous run, written
-    /// in order with no transpose of the N x N results.
-    /// </summary>
-    public void WriteGradients(int g, int worker, ReadOnlySpan<bool> included, double[] dCOut, double[] dcOut, double[] dFOut,
-        double[]? dfOut)
-    {
-        Scratch s = _scratch[worker];
-        int T = _d.Horizon, B = _d.BatchSize, n = _d.StateDim, m = _d.ControlDim, N = n + m, first = g * W;
-        System.Diagnostics.Debug.Assert(first + W <= B, "only full groups are written from the lanes");
-        TV keep = Simd.Zero<TV>();
-        for (int j = 0; j < W; j++)
-        {
-            keep = Simd.With(keep, j, included[first + j] ? BitConverter.UInt64BitsToDouble(ulong.MaxValue) : 0.0);
-        }
-        ReadOnlySpan<TV> tauAll = Group(_tau, g, T * N), lamAll = Group(_lambda, g, T * n);
-        ReadOnlySpan<TV> dtauAll = s.Tau, dlamAll = s.Lambda;
-        Span<TV> block = s.Q;   // N vectors of "0 + value" for dc and df
-        double[] rows = s.Rows;  // [tau | dtau | lambda | dlambda][W][N]
-        int tauRows = 0, dtauRows = W * N, lamRows = 2 * W * N, dlamRows = 3 * W * N;
-        TV all = Simd.AllBitsSet<TV>();
-        for (int t = 0; t < T; t++)
-        {
-            ReadOnlySpan<TV> tau = tauAll.Slice(t * N, N), dtau = dtauAll.Slice(t * N, N);
-            bool next = t < T - 1;
-            LanePacking.Scatter(tau, all, rows, tauRows, N);
-            LanePacking.Scatter(dtau, all, rows, dtauRows, N);
-            // dL/dc_t = dtau, as 0 + v like WriteElement.
-            for (int i = 0; i < N; i++)
-            {
-                block[i] = Simd.Add(Simd.Zero<TV>(), dtau[i]);
-            }
-            LanePacking.Scatter(block[..N], keep, dcOut, (t * B + first) * N, N);
-            if (next)
-            {
-                ReadOnlySpan<TV> dlam = dlamAll.Slice((t + 1) * n, n);
-                LanePacking.Scatter(lamAll.Slice((t + 1) * n, n), all, rows, lamRows, N);
-                LanePacking.Scatter(dlam, all, rows, dlamRows, N);
-                if (dfOut is not null)
-                {
-                    // dL/df_t = dlambda_{t+1}.
-                    for (int i = 0; i < n; i++)
-                    {
-                        block[i] = Simd.Add(Simd.Zero<TV>(), dlam[i]);
-                    }
-                    LanePacking.Scatter(block[..n], keep, dfOut, (t * B + first) * n, n);
-                }
-            }
-            for (int j = 0; j < W; j++)
-            {
-                int b = first + j;
-                Span<double> dC = dCOut.AsSpan((t * B + b) * N * N, N * N);
-                Span<double> dF = next ? dFOut.AsSpan((t * B + b) * n * N, n * N) : default;
-                if (!included[b])
-                {
-                    dC.Clear();
-                    dF.Clear();
-                    continue;
-                }
-                ReadOnlySpan<double> tauj = rows.AsSpan(tauRows + j * N, N), dtauj = rows.AsSpan(dtauRows + j * N, N);
-                // dL/dC_t = 1/2 (dtau tau' + tau dtau');  dL/dF_t = dlambda_{t+1} tau_t' + lambda_{t+1} dtau_t'.
-                Blas.Ger2(N, N, 0.5, dtauj, tauj, tauj, dtauj, dC);
-                if (next)
-                {
-                    Blas.Ger2(n, N, 1, rows.AsSpan(dlamRows + j * N, n), tauj, rows.AsSpan(lamRows + j * N, n), dtauj, dF);
-                }
-            }
-        }
     }
 
     /// <summary>
@@ -564,7 +480,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             Lambda = new LaneArray<TV>(T * n);
             G = new LaneArray<TV>(T * N);
             Dk = new LaneArray<TV>(T * m);
-            Rows = new double[4 * W * N];
             NonFiniteFlag = Simd.Create<TV>(BitConverter.UInt64BitsToDouble(NonFiniteBit));
             Lane = new int[W];
             int S = Math.Max(T - 1, 0);
@@ -597,9 +512,6 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         public LaneArray<TV> G { get; }
 
         public LaneArray<TV> Dk { get; }
-
-        /// <summary>One stage's tau, dtau, lambda_{t+1}, dlambda_{t+1} as a row per lane, [4][W][N] (read by WriteGradients).</summary>
-        public double[] Rows { get; }
 
         public TV NonFiniteFlag { get; }
 
