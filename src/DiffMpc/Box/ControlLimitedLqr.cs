@@ -4,6 +4,7 @@
 // Convergence: max_t |u_t - ubar_t| <= tolerance. At the returned point the active set (controls at
 // a bound) is held fixed and Q_uu's free blocks are refactorised once: those factors serve the
 // polish step (an exact Newton step on the free controls) and the backward pass.
+using System.Diagnostics;
 using DiffMpc.Lqr;
 using DiffMpc.Options;
 using DiffMpc.Results;
@@ -172,8 +173,8 @@ internal static class ControlLimitedLqr
     /// </summary>
     internal static LqrData Symmetrized(in LqrData data, int b, StageScratch s)
     {
-        s.SymmetricCost ??= new double[data.Dims.Horizon * data.Dims.TauDim * data.Dims.TauDim];
-        return data.WithSymmetrizedCost(b, s.SymmetricCost);
+        Debug.Assert(s.SymmetricCost is not null, "LqrWorkspace.EnsureSymmetricCostBuffers runs before box-constrained solves");
+        return data.WithSymmetrizedCost(b, s.SymmetricCost!);
     }
 
     /// <summary>

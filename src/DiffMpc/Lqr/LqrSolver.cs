@@ -168,6 +168,10 @@ public sealed class LqrSolver
         _data = LqrData.From(problem, Options.ControlRegularization);
         _box = new ControlBox(problem.ControlLower?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default,
             problem.ControlUpper?.View(Dimensions.BatchSize, Dimensions.ControlDim) ?? default);
+        if (_box.IsBounded)
+        {
+            _ws.EnsureSymmetricCostBuffers();
+        }
         _solvedInLanes = _lanes is not null && !_box.IsBounded;
         _solvedInBoxLanes = _box.IsBounded && BoxLanesApply;
         _ws.Cancellation = cancellationToken;
@@ -237,6 +241,9 @@ public sealed class LqrSolver
     }
 
     internal LqrWorkspace Workspace => _ws;
+
+    /// <summary>Test hook: true when the path of the last solve splits its calls over worker threads.</summary>
+    internal bool RunsInParallel => _solvedInLanes || _solvedInBoxLanes ? _laneRunner!.IsParallel : _runner.IsParallel;
 
     private enum Phase
     {

@@ -109,6 +109,19 @@ internal sealed class LqrWorkspace
     /// <summary>Per-worker temporaries.</summary>
     public StageScratch[] Scratch { get; }
 
+    /// <summary>
+    /// Gives every worker's scratch its sym(C) buffer (<see cref="StageScratch.SymmetricCost"/>)
+    /// before a box-constrained solve runs: allocated once per solver, not at whichever later call
+    /// first hands a worker a box-constrained element.
+    /// </summary>
+    public void EnsureSymmetricCostBuffers()
+    {
+        foreach (StageScratch s in Scratch)
+        {
+            s.SymmetricCost ??= new double[Dims.Horizon * Dims.TauDim * Dims.TauDim];
+        }
+    }
+
     /// <summary>The current solve's cancellation token, polled by the iterative loops.</summary>
     public CancellationToken Cancellation { get; set; }
 
@@ -180,8 +193,9 @@ internal sealed class StageScratch
     public double[] V { get; }
 
     /// <summary>
-    /// sym(C_t) of the element being solved by the box-constrained path, [T][N][N]; allocated on
-    /// the worker's first box-constrained solve (see <see cref="LqrData.WithSymmetrizedCost"/>).
+    /// sym(C_t) of the element being solved by the box-constrained path, [T][N][N]; allocated for
+    /// every worker before the solver's first box-constrained solve
+    /// (<see cref="LqrWorkspace.EnsureSymmetricCostBuffers"/>, <see cref="LqrData.WithSymmetrizedCost"/>).
     /// </summary>
     public double[]? SymmetricCost { get; set; }
 

@@ -163,6 +163,9 @@ public sealed class IlqrSolver
         return _solution;
     }
 
+    /// <summary>Test hook: true when calls are split over worker threads (else all runs on the caller).</summary>
+    internal bool RunsInParallel => _runner.IsParallel;
+
     /// <summary>Gradients of a loss L with respect to every input of the last solved problem.</summary>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>

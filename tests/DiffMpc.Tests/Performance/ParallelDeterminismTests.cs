@@ -1,5 +1,7 @@
 // Bitwise determinism across degrees of parallelism for all three solvers: a batch large enough
 // to run in parallel must give exactly the same solution and gradients with 1 and 2 workers.
+// The 2-worker solver is run several times (its pool threads start at different moments, and
+// the caller claims back chunks not yet started), and every run must match.
 using DiffMpc.Lqr;
 using DiffMpc.Nonlinear;
 using DiffMpc.Options;
@@ -25,12 +27,16 @@ public sealed class ParallelDeterminismTests
         foreach (int dop in new[] { 1, 2 })
         {
             var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
-            MpcSolution s = solver.Solve(problem);
-            Assert.Equal(dims.BatchSize, s.ConvergedCount);
-            Assert.Equal(box && !perElement && DiffMpc.Lqr.Lanes.LaneLqr.SupportsBox(dims, DiffMpc.Lqr.Lanes.LaneLqr.ChosenWidth(dims)), solver.SolvedInBoxLanes);
-            MpcGradients g = solver.Backward(dx, du);
-            double[][] all = [s.X, s.U, s.Costates, s.Cost, g.CostQuadratic, g.CostLinear, g.Dynamics, g.DynamicsOffset!, g.XInit];
-            Compare(ref reference, all, dop);
+            for (int run = 0; run < Runs(dop); run++)
+            {
+                MpcSolution s = solver.Solve(problem);
+                Assert.Equal(dims.BatchSize, s.ConvergedCount);
+                Assert.Equal(dop > 1, solver.RunsInParallel);
+                Assert.Equal(box && !perElement && DiffMpc.Lqr.Lanes.LaneLqr.SupportsBox(dims, DiffMpc.Lqr.Lanes.LaneLqr.ChosenWidth(dims)), solver.SolvedInBoxLanes);
+                MpcGradients g = solver.Backward(dx, du);
+                double[][] all = [s.X, s.U, s.Costates, s.Cost, g.CostQuadratic, g.CostLinear, g.Dynamics, g.DynamicsOffset!, g.XInit];
+                Compare(ref reference, all, dop);
+            }
         }
     }
 
@@ -38,19 +44,26 @@ public sealed class ParallelDeterminismTests
     public void Ilqr_Pendulum_IsBitwiseIdentical_ForOneAndTwoWorkers()
     {
         var model = new DiffMpc.Systems.Pendulum();
-        var dims = new MpcDimensions(15, 9, model.StateDim, model.ControlDim);
+        var dims = new MpcDimensions(15, 24, model.StateDim, model.ControlDim);
         NonlinearProblem problem = PerfProblems.Pendulum(dims, model, 12);
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
         double[][]? reference = null;
         foreach (int dop in new[] { 1, 2 })
         {
             var solver = new IlqrSolver(dims, model, new MpcOptions { MaxDegreeOfParallelism = dop, Tolerance = 1e-6 });
-            MpcSolution s = solver.Solve(problem);
-            NonlinearGradients g = solver.Backward(dx, du);
-            double[][] all = [s.X, s.U, s.Costates, s.Cost, g.Parameters, g.CostQuadratic!, g.CostLinear!, g.XInit];
-            Compare(ref reference, all, dop);
+            for (int run = 0; run < Runs(dop); run++)
+            {
+                MpcSolution s = solver.Solve(problem);
+                Assert.Equal(dop > 1, solver.RunsInParallel);
+                NonlinearGradients g = solver.Backward(dx, du);
+                double[][] all = [s.X, s.U, s.Costates, s.Cost, g.Parameters, g.CostQuadratic!, g.CostLinear!, g.XInit];
+                Compare(ref reference, all, dop);
+            }
         }
     }
+
+    /// <summary>One run alone; several with two workers.</summary>
+    private static int Runs(int dop) => dop == 1 ? 1 : 6;
 
     private static void Compare(ref double[][]? reference, double[][] all, int dop)
     {
