@@ -290,9 +290,12 @@ public sealed class LqrSolver
     /// box-constrained problem also gets its control gradients at the held bounds here, on the
     /// worker (the serial assembly then only adds them up).
     /// </summary>
-    private void DecideInclusion(int b)
+    private void DecideInclusion(int b) => DecideInclusion(b, SolutionWriter.AdjointUsable(_ws, b));
+
+    /// <summary>As <see cref="DecideInclusion(int)"/> with the adjoint test already made (by the lanes).</summary>
+    private void DecideInclusion(int b, bool adjointUsable)
     {
-        _included[b] = _differentiable[b] && SolutionWriter.AdjointUsable(_ws, b);
+        _included[b] = _differentiable[b] && adjointUsable;
         if (_included[b] && _box.IsBounded)
         {
             GradientAssembly.WriteBoundGradients(_data, _ws, _lossGradient, b);
@@ -349,23 +352,20 @@ public sealed class LqrSolver
         else
         {
             int w = _lanes!.Width, first = g * w, end = Math.Min(Dimensions.BatchSize, first + w);
+            Span<bool> usable = stackalloc bool[8];
             if ((Phase)phase == Phase.BoxBackward)
             {
                 _boxLanes!.Backward(_data, _dLdx, _dLdu, g, worker);
-                for (int b = first; b < end; b++)
-                {
-                    DecideInclusion(b);
-                }
+                _boxLanes.AdjointUsable(g, worker, usable);
             }
             else
             {
                 _lanes.Backward(_data, _dLdx, _dLdu, g, worker);
-                Span<bool> usable = stackalloc bool[8];
                 _lanes.AdjointUsable(g, worker, usable);
-                for (int b = first; b < end; b++)
-                {
-                    _included[b] = _differentiable[b] && usable[b - first];
-                }
+            }
+            for (int b = first; b < end; b++)
+            {
+                DecideInclusion(b, usable[b - first]);
             }
             WriteElementGradients(first, end - first);
         }

@@ -104,20 +104,38 @@ public sealed class LaneBatchTests
         Assert.Contains(Slice(g.CostQuadratic, bad + 1, 16, N * N, 5), v => v != 0);
     }
 
+    public static TheoryData<int, bool> WidthsAndBox()
+    {
+        var data = new TheoryData<int, bool>();
+        foreach (int w in Widths())
+        {
+            data.Add(w, false);
+            data.Add(w, true);
+        }
+        return data;
+    }
+
     [Theory]
-    [MemberData(nameof(Widths))]
-    public void AdjointThatOverflows_LeavesOnlyItsElementOut_InAFullLaneGroup(int width)
+    [MemberData(nameof(WidthsAndBox))]
+    public void AdjointThatOverflows_LeavesOnlyItsElementOut_InAFullLaneGroup(int width, bool box)
     {
         // Finite loss gradients so large that the adjoint's outer products with the solution
         // overflow (element 3) or the adjoint itself does (element 6): those two are not
         // differentiated and get zero gradients; the others are exactly as with a small loss.
+        // With bounds the box-constrained lanes run the same test.
         var dims = new MpcDimensions(5, 16, 4, 2);
         LqrCase k = RandomLqr.Create(12, dims);
         int T = 5, B = 16, n = 4, N = 6;
         var rng = new Random(8);
         double[] wx = Fill(rng, T * B * n), wu = Fill(rng, T * B * 2);
+        LqrProblem problem = box
+            ? new LqrProblem(dims, k.XInit, k.Problem.CostQuadratic, k.Problem.CostLinear, k.Problem.Dynamics, k.Problem.DynamicsOffset,
+                StageArray.Scalar(-0.3), StageArray.Scalar(0.3))
+            : k.Problem;
         var solver = new LqrSolver(dims, null, width);
-        Assert.True(solver.Solve(k.Problem).AllConverged);
+        Assert.True(solver.Solve(problem).AllConverged);
+        Assert.Equal(box, solver.SolvedInBoxLanes);
+        Assert.True(!box || solver.Solve(problem).ActiveBounds.Sum() > 0, "some bounds must be active");
         MpcGradients reference = solver.Backward(wx, wu);
         double[] dC = (double[])reference.CostQuadratic.Clone(), dF = (double[])reference.Dynamics.Clone();
         double[] big = (double[])wx.Clone();
@@ -147,6 +165,10 @@ public sealed class LaneBatchTests
                 Bitwise.Equal(Slice(dC, b, B, N * N, T), cq, $"dL/dC of element {b}");
                 Bitwise.Equal(Slice(dF, b, B, n * N, T - 1), dyn, $"dL/dF of element {b}");
             }
+        }
+        if (box)
+        {
+            Assert.True(double.IsFinite(g.ControlLower![0]) && double.IsFinite(g.ControlUpper![0]), "the bound gradients leave the two out");
         }
     }
 

@@ -25,6 +25,9 @@ internal interface ILaneBoxLqr
 
     /// <summary>Solves the adjoint LQR of group g into the workspace.</summary>
     void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker);
+
+    /// <summary>Per lane of group g after Backward: whether its adjoint can be used.</summary>
+    void AdjointUsable(int g, int worker, Span<bool> usable);
 }
 
 /// <summary>Creation of the box-constrained lane solver.</summary>

@@ -122,8 +122,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         Costates(g, s, Simd.Create<TV>(mu), out TV cost, out TV residual, out TV scale, ref bad);
 
         // Unpack the valid lanes.
-        _maxTau[g] = MaxAbs(tau[..(T * N)]);
-        _maxLambda[g] = MaxAbs(lam[..(T * n)]);
+        _maxTau[g] = LaneAdjoint.MaxAbs<TV>(tau[..(T * N)]);
+        _maxLambda[g] = LaneAdjoint.MaxAbs<TV>(lam[..(T * n)]);
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
         LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
@@ -373,46 +373,14 @@ internal sealed class LaneLqr<TV> : ILaneLqr
 
     /// <summary>
     /// Per lane of group g after <see cref="Backward"/> on the same worker: true when the adjoint
-    /// is finite and its outer products with the solution cannot overflow, exactly the test of
-    /// <see cref="SolutionWriter.AdjointUsable"/>, into <paramref name="usable"/> (length 8).
+    /// is finite and its outer products with the solution cannot overflow
+    /// (<see cref="LaneAdjoint.Usable{TV}"/>), into <paramref name="usable"/> (length W).
     /// </summary>
     public void AdjointUsable(int g, int worker, Span<bool> usable)
     {
         Scratch s = _scratch[worker];
         int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        TV tau = _maxTau[g], lam = _maxLambda[g];
-        TV dtau = MaxAbs(s.Tau.AsSpan(0, T * N)), dlam = MaxAbs(s.Lambda.AsSpan(0, T * n));
-        var limit = Simd.Create<TV>(1e300);
-        TV ok = Simd.And(Simd.And(Simd.LessThanOrEqual(Simd.Mul(dtau, tau), limit), Simd.LessThanOrEqual(Simd.Mul(dlam, tau), limit)),
-            Simd.And(Simd.And(Simd.LessThanOrEqual(Simd.Mul(lam, dtau), limit), Simd.LessThanOrEqual(dlam, limit)),
-                Simd.LessThanOrEqual(dtau, limit)));
-        for (int j = 0; j < W; j++)
-        {
-            usable[j] = Simd.GetBits(ok, j) != 0;
-        }
-    }
-
-    /// <summary>Per lane, max |x_i| over x, or +Infinity when a value is not finite (as <see cref="SolutionWriter.MaxAbs"/>).</summary>
-    private static TV MaxAbs(ReadOnlySpan<TV> x)
-    {
-        // Two independent chains each; a NaN reaching the maxima does no harm, the zero products
-        // (NaN once a value is not finite) decide.
-        TV m0 = Simd.Zero<TV>(), m1 = Simd.Zero<TV>(), z0 = Simd.Zero<TV>(), z1 = Simd.Zero<TV>();
-        int i = 0;
-        for (; i + 1 < x.Length; i += 2)
-        {
-            m0 = Simd.MaxNative(m0, Simd.Abs(x[i]));
-            m1 = Simd.MaxNative(m1, Simd.Abs(x[i + 1]));
-            z0 = Simd.Fma(x[i], Simd.Zero<TV>(), z0);
-            z1 = Simd.Fma(x[i + 1], Simd.Zero<TV>(), z1);
-        }
-        if (i < x.Length)
-        {
-            m0 = Simd.MaxNative(m0, Simd.Abs(x[i]));
-            z0 = Simd.Fma(x[i], Simd.Zero<TV>(), z0);
-        }
-        TV bad = Simd.NonFinite(Simd.Add(z0, z1));
-        return Simd.Select(bad, Simd.Create<TV>(double.PositiveInfinity), Simd.MaxNative(m0, m1));
+        LaneAdjoint.Usable<TV>(_maxTau[g], _maxLambda[g], s.Tau.AsSpan(0, T * N), s.Lambda.AsSpan(0, T * n), usable);
     }
 
     /// <summary>
