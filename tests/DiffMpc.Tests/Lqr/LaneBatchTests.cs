@@ -59,10 +59,8 @@ public sealed class LaneBatchTests
 
         for (int b = 0; b < B; b++)
         {
-            var one = new MpcDimensions(T, 1, n, m);
-            LqrProblem single = new(one, Slice(k.XInit, b, B, n, 1), Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N),
-                Elem(k.F.Data, T - 1, b, B, n * N), withOffset ? Elem(k.f!.Data, T - 1, b, B, n) : null);
-            var s1 = new LqrSolver(one, null, width);
+            LqrProblem single = Alone(k, dims, b);
+            var s1 = new LqrSolver(single.Dimensions, null, width);
             MpcSolution o = s1.Solve(single);
             MpcGradients og = s1.Backward(Slice(wx, b, B, n, T), Slice(wu, b, B, m, T));
             Bitwise.Equal(o.X, Slice(sol.X, b, B, n, T), $"x of element {b}");
@@ -276,10 +274,7 @@ public sealed class LaneBatchTests
         MpcGradients g = Mpc.Backward(sol, wx, wu);
         foreach (int b in new[] { 0, 5, 8 })
         {
-            var one = new MpcDimensions(T, 1, n, m);
-            LqrProblem single = new(one, Slice(k.XInit, b, B, n, 1), Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N),
-                Elem(k.F.Data, T - 1, b, B, n * N), Elem(k.f!.Data, T - 1, b, B, n));
-            MpcSolution o = Mpc.Solve(single);
+            MpcSolution o = Mpc.Solve(Alone(k, dims, b));
             MpcGradients og = Mpc.Backward(o, Slice(wx, b, B, n, T), Slice(wu, b, B, m, T));
             Compare.Relative(o.X, Slice(sol.X, b, B, n, T), 1e-11, $"x of element {b}");
             Compare.Relative(o.U, Slice(sol.U, b, B, m, T), 1e-11, $"u of element {b}");
@@ -308,6 +303,15 @@ public sealed class LaneBatchTests
             Array.Copy(a, (t * B + b) * size, r, t * size, size);
         }
         return r;
+    }
+
+    /// <summary>Element b of a batch of unshared inputs as a problem of its own (B = 1).</summary>
+    private static LqrProblem Alone(LqrCase k, MpcDimensions dims, int b)
+    {
+        int T = dims.Horizon, B = dims.BatchSize, n = dims.StateDim, N = dims.TauDim;
+        return new LqrProblem(new MpcDimensions(T, 1, n, dims.ControlDim), Slice(k.XInit, b, B, n, 1),
+            Elem(k.C.Data, T, b, B, N * N), Elem(k.c.Data, T, b, B, N), Elem(k.F.Data, T - 1, b, B, n * N),
+            k.f is null ? null : Elem(k.f.Data, T - 1, b, B, n));
     }
 
     private static StageArray Elem(double[] a, int stages, int b, int B, int size) => StageArray.PerStage(Slice(a, b, B, size, stages));

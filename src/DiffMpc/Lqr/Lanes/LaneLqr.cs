@@ -109,7 +109,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             return false;
         }
         TV bad = Factor(mu, g, s);
-        Span<TV> F = FBuf(g, s), f = s.f.AsSpan(0, S * _d.StateDim);
+        Span<TV> F = FBuf(g, s), f = OffsetBuf(s);
         Span<TV> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m);
 
         // Rollout, then costates, cost and KKT residual (backward in time).
@@ -209,7 +209,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private TV Factor(double mu, int g, Scratch s)
     {
         int T = _d.Horizon, n = _d.StateDim, m = _d.ControlDim, N = n + m;
-        Span<TV> C = s.C.Span, c = s.c.Span, F = FBuf(g, s), f = s.f.AsSpan(0, S * _d.StateDim);
+        Span<TV> C = s.C.Span, c = s.c.Span, F = FBuf(g, s), f = OffsetBuf(s);
         Span<TV> K = Group(_K, g, T * m * n), k = Group(_k, g, T * m), L = Group(_L, g, T * m * m), Dinv = Group(_Dinv, g, T * m);
         Span<TV> Vkeep = Group(_V, g, T * Packed(n));
         Span<TV> Vm = s.Vn, v = s.v, Q = s.Q, q = s.q, Wm = s.Wm, h = s.h;
@@ -415,7 +415,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
 
     /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it; false when a value is not finite.</summary>
     private bool Pack(in LqrData data, int g, Scratch s) =>
-        LanePacking.Pack(data, g, _hasOffset, s.C.Span, s.c.Span, FBuf(g, s), s.f.AsSpan(0, S * _d.StateDim), s.X0, s.Lane);
+        LanePacking.Pack(data, g, _hasOffset, s.C.Span, s.c.Span, FBuf(g, s), OffsetBuf(s), s.X0, s.Lane);
 
     private static Span<TV> Group(LaneArray<TV> a, int g, int size) => a.AsSpan(g * size, size);
 
@@ -423,6 +423,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private static int Packed(int n) => n * (n + 1) / 2;
 
     private int S => Math.Max(_d.Horizon - 1, 0);
+
+    private Span<TV> OffsetBuf(Scratch s) => s.f.AsSpan(0, S * _d.StateDim);
 
     private Span<TV> FBuf(int g, Scratch s) => _Fg is null ? s.F.AsSpan(0, S * _d.StateDim * _d.TauDim) : Group(_Fg, g, S * _d.StateDim * _d.TauDim);
 

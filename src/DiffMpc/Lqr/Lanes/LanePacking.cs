@@ -69,10 +69,7 @@ internal static class LanePacking
         {
             Gather(data.c, t, lane, c.Slice(t * N, N), ref check, prefetchNext: t + 1 < T);
         }
-        for (int t = 0; t < S; t++)
-        {
-            Gather(data.F, t, lane, F.Slice(t * n * N, n * N), ref check, prefetchNext: t + 1 < S);
-        }
+        GatherDynamics(data, F, lane, ref check);
         for (int t = 0; t < S && withOffset; t++)
         {
             Gather(data.f, t, lane, f.Slice(t * n, n), ref check, prefetchNext: t + 1 < S);
@@ -87,10 +84,17 @@ internal static class LanePacking
     public static void PackDynamics<TV>(in LqrData data, int g, Span<TV> F, Span<int> lane)
         where TV : struct
     {
+        SetLanes<TV>(g, data.Dims.BatchSize, lane);
+        TV check = default;
+        GatherDynamics(data, F, lane, ref check);
+    }
+
+    /// <summary>F [T-1][n][N] of the lanes' elements into lanes, one stage after another (the next one prefetched).</summary>
+    private static void GatherDynamics<TV>(in LqrData data, Span<TV> F, ReadOnlySpan<int> lane, ref TV check)
+        where TV : struct
+    {
         MpcDimensions d = data.Dims;
         int S = Math.Max(d.Horizon - 1, 0), nN = d.StateDim * d.TauDim;
-        SetLanes<TV>(g, d.BatchSize, lane);
-        TV check = default;
         for (int t = 0; t < S; t++)
         {
             Gather(data.F, t, lane, F.Slice(t * nN, nN), ref check, prefetchNext: t + 1 < S);
