@@ -451,6 +451,44 @@ internal static class Blas
         }
     }
 
+    /// <summary>
+    /// y = 0 + x elementwise: a copy, except that -0 becomes +0, bitwise what clearing y and adding
+    /// x gives (<see cref="Axpy"/> with alpha 1). In overlapping vector chunks when x holds at least one.
+    /// </summary>
+    public static void CopyPlusZero(ReadOnlySpan<double> x, Span<double> y)
+    {
+        Debug.Assert(x.Length == y.Length);
+        if (Vector512.IsHardwareAccelerated && x.Length >= Vector512<double>.Count)
+        {
+            CopyPlusZeroChunks<Vector512<double>>(x, y);
+        }
+        else if (Vector256.IsHardwareAccelerated && x.Length >= Vector256<double>.Count)
+        {
+            CopyPlusZeroChunks<Vector256<double>>(x, y);
+        }
+        else
+        {
+            for (int i = 0; i < x.Length; i++)
+            {
+                y[i] = 0.0 + x[i];
+            }
+        }
+    }
+
+    /// <summary><see cref="CopyPlusZero"/> in chunks of TV, the last one overlapping (x at least one chunk).</summary>
+    private static void CopyPlusZeroChunks<TV>(ReadOnlySpan<double> x, Span<double> y)
+        where TV : struct
+    {
+        nuint w = (nuint)Simd.Width<TV>(), last = (nuint)x.Length - w;
+        ref double xr = ref MemoryMarshal.GetReference(x);
+        ref double yr = ref MemoryMarshal.GetReference(y);
+        for (nuint i = 0; i < last; i += w)
+        {
+            Simd.Store(Simd.Add(Simd.Zero<TV>(), Simd.Load<TV>(ref xr, i)), ref yr, i);
+        }
+        Simd.Store(Simd.Add(Simd.Zero<TV>(), Simd.Load<TV>(ref xr, last)), ref yr, last);
+    }
+
     /// <summary><see cref="Ger2"/> in chunks of TV (cols at least one chunk).</summary>
     private static void Ger2Chunks<TV>(int rows, int cols, double scale, ReadOnlySpan<double> p, ReadOnlySpan<double> x,
         ReadOnlySpan<double> q, ReadOnlySpan<double> z, Span<double> a)

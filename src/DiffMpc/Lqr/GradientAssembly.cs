@@ -143,13 +143,7 @@ internal static class GradientAssembly
     }
 
     /// <summary>dst = 0 + x: bitwise what clearing dst and adding 1 x (<see cref="LinearAlgebra.Blas.Axpy"/>) gives (-0 becomes +0).</summary>
-    private static void SetToSum(ReadOnlySpan<double> x, Span<double> dst)
-    {
-        for (int i = 0; i < x.Length; i++)
-        {
-            dst[i] = 0.0 + x[i];
-        }
-    }
+    private static void SetToSum(ReadOnlySpan<double> x, Span<double> dst) => LinearAlgebra.Blas.CopyPlusZero(x, dst);
 
     /// <summary>
     /// dL/du_lower or dL/du_upper: the adjoint control gradient of every control held at that

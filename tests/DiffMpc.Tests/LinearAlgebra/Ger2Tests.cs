@@ -7,7 +7,8 @@ namespace DiffMpc.Tests.LinearAlgebra;
 /// <summary>
 /// <see cref="Blas.Ger2"/> writes the rank-2 outer products of the gradients (dL/dC, dL/dF) in
 /// overlapping vector chunks; every entry must be bitwise what <see cref="Blas.Axpy2"/> gives row
-/// by row (the per-element gradient writer's values), for every row length.
+/// by row (the per-element gradient writer's values), for every row length. The same for
+/// <see cref="Blas.CopyPlusZero"/>, which writes dL/dc and dL/df.
 /// </summary>
 public sealed class Ger2Tests
 {
@@ -40,6 +41,24 @@ public sealed class Ger2Tests
         Bitwise.Equal(expected, actual.AsSpan(0, rows * cols), "A");
         Assert.All(actual[(rows * cols)..], v => Assert.True(double.IsNaN(v)));   // nothing written past A
     }
+
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void CopyPlusZero_EqualsClearThenAxpy_Bitwise(int length)
+    {
+        double[] x = Values(new Random(length), length);
+        x[^1] = double.NegativeInfinity;   // non-finite values pass through unchanged
+        var expected = new double[length];
+        Blas.Axpy(1, x, expected);
+        double[] actual = Enumerable.Repeat(double.NaN, length + 3).ToArray();
+
+        Blas.CopyPlusZero(x, actual.AsSpan(0, length));
+
+        Bitwise.Equal(expected, actual.AsSpan(0, length), "y");
+        Assert.All(actual[length..], v => Assert.True(double.IsNaN(v)));   // nothing written past y
+    }
+
+    public static TheoryData<int> Lengths() => [.. Enumerable.Range(1, 33)];
 
     /// <summary>Random values with zeros and negative zeros among them (0 + (-0) must become +0 in both).</summary>
     private static double[] Values(Random rng, int length)
