@@ -27,6 +27,8 @@ internal sealed class BatchRunner
     private readonly int _workers;
     private readonly bool _parallel;
     private readonly Action<int, int, int> _body;
+    private readonly Action<int, int, int, int>? _afterBlock;
+    private readonly int _blockUnits;
     private readonly ChunkItem[] _items;
     private readonly ManualResetEventSlim _done = new(initialState: true, spinCount: 2000);
     private int _phase;
@@ -37,12 +39,22 @@ internal sealed class BatchRunner
     /// <param name="workers">Number of chunks / scratch sets available.</param>
     /// <param name="flopsPerUnit">Rough work of one unit, to decide whether threads pay off.</param>
     /// <param name="body">(phase, unit, worker) =&gt; work; worker indexes the scratch to use.</param>
-    public BatchRunner(int units, int workers, long flopsPerUnit, Action<int, int, int> body)
+    /// <param name="afterBlock">
+    /// Optional (phase, first unit, end unit, worker) =&gt; work, run on the same thread once the
+    /// body has run for the units [first, end): a block of <paramref name="blockUnits"/>
+    /// consecutive units of one chunk, or the rest of the chunk. For output that is best written
+    /// in contiguous runs over several units rather than unit by unit.
+    /// </param>
+    /// <param name="blockUnits">Units per <paramref name="afterBlock"/> call (at least 1; int.MaxValue: one call per chunk).</param>
+    public BatchRunner(int units, int workers, long flopsPerUnit, Action<int, int, int> body,
+        Action<int, int, int, int>? afterBlock = null, int blockUnits = 1)
     {
-        Debug.Assert(workers >= 1 && workers <= Math.Max(units, 1));
+        Debug.Assert(workers >= 1 && workers <= Math.Max(units, 1) && blockUnits >= 1);
         _units = units;
         _workers = workers;
         _body = body;
+        _afterBlock = afterBlock;
+        _blockUnits = blockUnits;
         _parallel = workers > 1 && flopsPerUnit * units >= ParallelThreshold;
         _items = new ChunkItem[workers];
         for (int w = 1; w < workers; w++)
@@ -59,10 +71,7 @@ internal sealed class BatchRunner
     {
         if (!_parallel)
         {
-            for (int u = 0; u < _units; u++)
-            {
-                _body(phase, u, 0);
-            }
+            RunUnits(phase, 0, _units, 0);
             return;
         }
 
@@ -91,10 +100,21 @@ internal sealed class BatchRunner
     private void RunChunk(int worker)
     {
         int chunk = (_units + _workers - 1) / _workers;
-        int end = Math.Min(_units, (worker + 1) * chunk);
-        for (int u = worker * chunk; u < end; u++)
+        RunUnits(_phase, worker * chunk, Math.Min(_units, (worker + 1) * chunk), worker);
+    }
+
+    /// <summary>The body for units [first, end) in order, with the after-block calls.</summary>
+    private void RunUnits(int phase, int first, int end, int worker)
+    {
+        int blockStart = first;
+        for (int u = first; u < end; u++)
         {
-            _body(_phase, u, worker);
+            _body(phase, u, worker);
+            if (_afterBlock is not null && (u + 1 - blockStart >= _blockUnits || u + 1 == end))
+            {
+                _afterBlock(phase, blockStart, u + 1, worker);
+                blockStart = u + 1;
+            }
         }
     }
 

@@ -81,14 +81,16 @@ public sealed class LqrSolver
         _differentiable = new bool[dimensions.BatchSize];
         _included = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
-        _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement);
+        int writeBlock = GradientBytes(dimensions) > BlockWritesAbove ? int.MaxValue : 1;
+        WritesGradientsPerWorker = writeBlock == int.MaxValue;
+        _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement, AfterElements, writeBlock);
         if (laneWidth != 0 && LaneLqr.Supports(dimensions, laneWidth))
         {
             int groups = LaneLqr.GroupCount(dimensions.BatchSize, laneWidth);
             int laneWorkers = Math.Min(workers, groups);
             _laneWorkers = laneWorkers;
             _lanes = LaneLqr.Create(dimensions, _ws, laneWorkers, laneWidth);
-            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * laneWidth / 4, RunGroup);
+            _laneRunner = new BatchRunner(groups, laneWorkers, flopsPerElement * laneWidth / 4, RunGroup, AfterGroups, writeBlock);
             _invalidGroup = new bool[groups];
         }
     }
@@ -242,6 +244,9 @@ public sealed class LqrSolver
 
     internal LqrWorkspace Workspace => _ws;
 
+    /// <summary>Test hook: true when each worker writes the gradients of its whole run of elements at once (<see cref="BlockWritesAbove"/>).</summary>
+    internal bool WritesGradientsPerWorker { get; }
+
     /// <summary>Test hook: true when the path of the last solve splits its calls over worker threads.</summary>
     internal bool RunsInParallel => _solvedInLanes || _solvedInBoxLanes ? _laneRunner!.IsParallel : _runner.IsParallel;
 
@@ -280,7 +285,33 @@ public sealed class LqrSolver
                 AdjointSweep.Solve(_data, b, _lossGradient, _ws, s);
             }
             DecideInclusion(b);
-            WriteElementGradients(b, 1);
+        }
+    }
+
+    /// <summary>
+    /// Per-element gradients larger than this in all are written once per worker, for the whole
+    /// run of elements it has just solved, stage by stage: each stage's slots then form one long
+    /// contiguous write stream. Smaller ones, which stay in cache, are written unit by unit,
+    /// interleaved with the adjoint solves. Measured at n = 10, T = 20 with two workers: 20%
+    /// faster unit by unit at B = 64 (3.7 MB), even at B = 96 (5.5 MB), and per worker 25%
+    /// faster at B = 128 (7.4 MB), 19% at B = 256, 12% at B = 1024; per worker also 11% faster at
+    /// n = 16, B = 64 (10 MB) and 9% at n = 32, T = 50, B = 128.
+    /// </summary>
+    private const long BlockWritesAbove = 6L << 20;
+
+    /// <summary>Bytes of the per-element gradients dL/dC, dc, dF, df of the whole batch.</summary>
+    private static long GradientBytes(MpcDimensions d)
+    {
+        long n = d.StateDim, N = d.TauDim, T = d.Horizon;
+        return d.BatchSize * (T * (N * N + N) + Math.Max(T - 1, 0) * (n * N + n)) * sizeof(double);
+    }
+
+    /// <summary>After a block of elements [first, end) in the backward phase: their gradients (<see cref="WriteElementGradients"/>).</summary>
+    private void AfterElements(int phase, int first, int end, int worker)
+    {
+        if ((Phase)phase == Phase.Backward)
+        {
+            WriteElementGradients(first, end - first);
         }
     }
 
@@ -304,8 +335,9 @@ public sealed class LqrSolver
 
     /// <summary>
     /// With per-stage layouts of C, c, F and f, each element owns its gradient slots: the
-    /// backward phase writes those of elements [first, first + count) (one element, or one lane
-    /// group) right after their adjoint solve, on the worker thread.
+    /// backward phase writes those of elements [first, first + count) (a block of elements or
+    /// lane groups, see <see cref="BlockWritesAbove"/>) right after their adjoint solves, on the
+    /// worker thread.
     /// </summary>
     private void WriteElementGradients(int first, int count)
     {
@@ -367,6 +399,15 @@ public sealed class LqrSolver
             {
                 DecideInclusion(b, usable[b - first]);
             }
+        }
+    }
+
+    /// <summary>After a block of lane groups [firstGroup, endGroup) in a backward phase: the gradients of their elements.</summary>
+    private void AfterGroups(int phase, int firstGroup, int endGroup, int worker)
+    {
+        if ((Phase)phase is Phase.Backward or Phase.BoxBackward)
+        {
+            int w = _lanes!.Width, first = firstGroup * w, end = Math.Min(Dimensions.BatchSize, endGroup * w);
             WriteElementGradients(first, end - first);
         }
     }

@@ -15,18 +15,22 @@ namespace DiffMpc.Tests.Performance;
 public sealed class ParallelDeterminismTests
 {
     [Theory]
-    [InlineData(false, false)]
-    [InlineData(true, false)]   // box-constrained, SIMD-lane path
-    [InlineData(true, true)]    // box-constrained, per-element path (forced)
-    public void Lqr_IsBitwiseIdentical_ForOneAndTwoWorkers(bool box, bool perElement)
+    [InlineData(false, false, 37)]
+    [InlineData(true, false, 37)]   // box-constrained, SIMD-lane path
+    [InlineData(true, true, 37)]    // box-constrained, per-element path (forced)
+    [InlineData(false, false, 157)] // gradients above BlockWritesAbove: each worker writes its run at once
+    [InlineData(true, false, 157)]
+    [InlineData(true, true, 157)]
+    public void Lqr_IsBitwiseIdentical_ForOneAndTwoWorkers(bool box, bool perElement, int batch)
     {
-        var dims = new MpcDimensions(20, 37, 8, 4);   // B not a multiple of the SIMD width
+        var dims = new MpcDimensions(20, batch, 8, 4);   // B not a multiple of the SIMD width
         LqrProblem problem = PerfProblems.Lqr(dims, 11, box ? 1.0 : null);
         (double[] dx, double[] du) = PerfProblems.Ones(dims);
         double[][]? reference = null;
         foreach (int dop in new[] { 1, 2 })
         {
             var solver = new LqrSolver(dims, new MpcOptions { MaxDegreeOfParallelism = dop }) { ForceScalarBox = perElement };
+            Assert.Equal(batch > 100, solver.WritesGradientsPerWorker);
             for (int run = 0; run < Runs(dop); run++)
             {
                 MpcSolution s = solver.Solve(problem);
