@@ -30,7 +30,6 @@ internal readonly struct StageView
     /// <summary>True when the view has no data (reads as zero).</summary>
     public bool IsZero => _data is null;
 
-    /// <summary>The element of stage t and batch element b (not for scalar views).</summary>
     /// <summary>
     /// Entries of elements b .. b+count-1 at stage t as one span when they are contiguous
     /// (BatchStride == ElementSize); otherwise only element b's.
@@ -39,6 +38,7 @@ internal readonly struct StageView
         ? new(_data, t * TimeStride + b * BatchStride, count * ElementSize)
         : At(t, b);
 
+    /// <summary>The element of stage t and batch element b (not for scalar views).</summary>
     public ReadOnlySpan<double> At(int t, int b) =>
         new(_data, t * TimeStride + b * BatchStride, ElementSize);
 
