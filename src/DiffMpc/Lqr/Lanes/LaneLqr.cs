@@ -39,6 +39,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private readonly LqrWorkspace _ws;
     private readonly int _groups;
     // Per group, lane-packed (each vector is one entry of W problems).
+    // Per group, stages stored last first (slot T-1-t holds stage t, see Slot): the Riccati
+    // recursion writes them, and the adjoint sweep reads them, in ascending addresses.
     private readonly LaneArray<TV> _K;      // K_t, [G][T][m][n]
     private readonly LaneArray<TV> _k;      // k_t, [G][T][m]
     private readonly LaneArray<TV> _L;      // Cholesky factor of Q_uu, [G][T][m][m]
@@ -240,11 +242,12 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             {
                 Q[(n + i) * N + n + i] = Simd.Add(Q[(n + i) * N + n + i], muV);
             }
-            Span<TV> Lt = L.Slice(t * m * m, m * m), dinv = Dinv.Slice(t * m, m);
+            int r = Slot(T, t);
+            Span<TV> Lt = L.Slice(r * m * m, m * m), dinv = Dinv.Slice(r * m, m);
             bad = Simd.Or(bad, LaneBlas.Potrf(m, Q[(n * N + n)..], N, Lt, dinv));
 
             // K = -Q_uu^{-1} Q_ux, k = -Q_uu^{-1} q_u.
-            Span<TV> Kt = K.Slice(t * m * n, m * n), kt = k.Slice(t * m, m);
+            Span<TV> Kt = K.Slice(r * m * n, m * n), kt = k.Slice(r * m, m);
             for (int i = 0; i < m; i++)
             {
                 ReadOnlySpan<TV> Qux = Q.Slice((n + i) * N, n);
@@ -266,7 +269,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
                 LaneBlas.Copy(Q.Slice(i * N, i + 1), Vm.Slice(i * n, i + 1));
             }
             LaneBlas.Gemm(n, n, m, Q[(n * N)..], 1, N, Kt, n, 1, Vm, n, accumulate: true, lowerOnly: true);
-            Span<TV> Vt = Vkeep.Slice(t * Packed(n), Packed(n));
+            Span<TV> Vt = Vkeep.Slice(r * Packed(n), Packed(n));
             for (int i = 0; i < n; i++)
             {
                 for (int j = 0; j < i; j++)
@@ -348,16 +351,17 @@ internal sealed class LaneLqr<TV> : ILaneLqr
             {
                 LaneBlas.Gemv(N, n, F.Slice(t * n * N, n * N), 1, N, lam.Slice((t + 1) * n, n), q, accumulate: true);
             }
-            Span<TV> dkt = dk.Slice(t * m, m);
+            int r = Slot(T, t);
+            Span<TV> dkt = dk.Slice(r * m, m);
             LaneBlas.Copy(q.Slice(n, m), dkt);
-            LaneBlas.Potrs(m, 1, L.Slice(t * m * m, m * m), Dinv.Slice(t * m, m), dkt, 1);
+            LaneBlas.Potrs(m, 1, L.Slice(r * m * m, m * m), Dinv.Slice(r * m, m), dkt, 1);
             for (int i = 0; i < m; i++)
             {
                 dkt[i] = Simd.Neg(dkt[i]);
             }
             Span<TV> vt = lam.Slice(t * n, n);
             LaneBlas.Copy(q[..n], vt);
-            LaneBlas.Gemv(n, m, K.Slice(t * m * n, m * n), 1, n, q.Slice(n, m), vt, accumulate: true);
+            LaneBlas.Gemv(n, m, K.Slice(r * m * n, m * n), 1, n, q.Slice(n, m), vt, accumulate: true);
         }
 
         // Adjoint rollout from dx_1 = 0, with the costates dlambda_t = Vm_t dx_t + v_t.
@@ -387,6 +391,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     /// u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry. With
     /// value-function matrices <paramref name="V"/> ([T][n(n+1)/2], packed as <see cref="LaneBlas.Spmv"/>)
     /// also lambda_t += V_t x_t, turning the linear value terms held in <paramref name="lambda"/> into costates.
+    /// K, kk and V hold stage t in slot <see cref="Slot"/>(T, t); F, f, tau and lambda in slot t.
     /// </summary>
     private static void Rollout(int T, int n, int m, ReadOnlySpan<TV> K, ReadOnlySpan<TV> kk, ReadOnlySpan<TV> F,
         ReadOnlySpan<TV> f, bool withOffset, Span<TV> tau, ReadOnlySpan<TV> V = default, Span<TV> lambda = default)
@@ -395,11 +400,12 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         for (int t = 0; t < T; t++)
         {
             Span<TV> taut = tau.Slice(t * N, N);
-            LaneBlas.Copy(kk.Slice(t * m, m), taut.Slice(n, m));
-            LaneBlas.Gemv(m, n, K.Slice(t * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
+            int r = Slot(T, t);
+            LaneBlas.Copy(kk.Slice(r * m, m), taut.Slice(n, m));
+            LaneBlas.Gemv(m, n, K.Slice(r * m * n, m * n), n, 1, taut[..n], taut.Slice(n, m), accumulate: true);
             if (!V.IsEmpty)
             {
-                LaneBlas.Spmv(n, V.Slice(t * P, P), taut[..n], lambda.Slice(t * n, n));
+                LaneBlas.Spmv(n, V.Slice(r * P, P), taut[..n], lambda.Slice(t * n, n));
             }
             if (t < T - 1)
             {
@@ -416,6 +422,15 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     /// <summary>Packs sym(C), c, F, f and x_init of group g into the lane buffers in use for it; false when a value is not finite.</summary>
     private bool Pack(in LqrData data, int g, Scratch s) =>
         LanePacking.Pack(data, g, _hasOffset, s.C.Span, s.c.Span, FBuf(g, s), OffsetBuf(s), s.X0, s.Lane);
+
+    /// <summary>
+    /// The slot of stage t in the per-stage gain and value buffers (K, k, L, 1/diag(L), Vm, dk):
+    /// T-1-t, so the backward-in-time passes that write and read them run through ascending
+    /// addresses, which the hardware prefetchers follow when the buffers stream from memory.
+    /// Measured at n = 10, T = 20, two workers: Solve 3-5% faster at B = 256 and 5% at
+    /// B = 1024, unchanged at B = 64 (in cache).
+    /// </summary>
+    private static int Slot(int T, int t) => T - 1 - t;
 
     private static Span<TV> Group(LaneArray<TV> a, int g, int size) => a.AsSpan(g * size, size);
 
