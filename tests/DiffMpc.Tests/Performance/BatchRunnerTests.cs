@@ -1,6 +1,7 @@
-// The batch runner's after-block hook: every unit is covered by exactly one block, after the
+// The batch runner: every unit runs exactly once; a worker that is done takes the rest of a
+// slow worker's chunk; the after-block hook covers every unit by exactly one block, after the
 // body has run for all units of that block, on the same worker, in blocks of at most the
-// requested size that never straddle two workers' chunks; with one worker or with several.
+// requested size that never straddle two chunks; with one worker or with several.
 using System.Collections.Concurrent;
 using DiffMpc.Internal;
 using Xunit;
@@ -45,12 +46,36 @@ public sealed class BatchRunnerTests
             Assert.Equal(7, phase);
             Assert.InRange(end - first, 1, blockUnits);
             Assert.Equal(first / chunk, (end - 1) / chunk);   // within one chunk
-            Assert.Equal(first / chunk, worker);
             for (int u = first; u < end; u++)
             {
                 covered[u]++;
             }
         }
         Assert.All(covered, c => Assert.Equal(1, c));
+    }
+
+    [Fact]
+    public void FinishedWorker_TakesTheRestOfASlowWorkersChunk()
+    {
+        const int units = 24;
+        var ranBy = new int[units];
+        var runs = new int[units];
+        int slowed = 0;
+        var runner = new BatchRunner(units, 2, flopsPerUnit: 1_000_000, (phase, u, worker) =>
+        {
+            Interlocked.Increment(ref runs[u]);
+            ranBy[u] = worker;
+            if (worker == 1 && Interlocked.Exchange(ref slowed, 1) == 0)
+            {
+                Thread.Sleep(200);   // the pool worker stalls on its first unit
+            }
+        });
+
+        runner.Run(0);
+
+        Assert.All(runs, r => Assert.Equal(1, r));
+        // Worker 0 finished its chunk [0, 12) at once and took units of chunk [12, 24) from the back,
+        // unless the pool thread never started (then the caller ran the whole chunk as worker 1).
+        Assert.True(slowed == 0 || ranBy[23] == 0, "the last unit of the slow chunk ran on worker 0");
     }
 }
