@@ -78,4 +78,28 @@ public sealed class BatchRunnerTests
         // unless the pool thread never started (then the caller ran the whole chunk as worker 1).
         Assert.True(slowed == 0 || ranBy[23] == 0, "the last unit of the slow chunk ran on worker 0");
     }
+
+    [Fact]
+    public void BackToBackRuns_RunEveryUnitOncePerRun_WithTheRunsPhase()
+    {
+        // Runs that follow each other at once are mostly taken up by the pool thread still
+        // lingering after the previous run; each must still run every unit once, in its own phase.
+        const int units = 16, runs = 300;
+        var count = new int[units];
+        var phaseSeen = new int[units];
+        var runner = new BatchRunner(units, 2, flopsPerUnit: 1_000_000, (phase, u, worker) =>
+        {
+            Interlocked.Increment(ref count[u]);
+            Volatile.Write(ref phaseSeen[u], phase);
+        });
+        for (int r = 0; r < runs; r++)
+        {
+            runner.Run(r);
+            for (int u = 0; u < units; u++)
+            {
+                Assert.Equal(r + 1, Volatile.Read(ref count[u]));
+                Assert.Equal(r, Volatile.Read(ref phaseSeen[u]));
+            }
+        }
+    }
 }
