@@ -166,27 +166,13 @@ internal sealed class BatchRunner
     private static long Range(int next, int end) => ((long)end << 32) | (uint)next;
 
     /// <summary>Takes the first unit not yet taken of chunk w; false when none is left.</summary>
-    private bool TakeFront(int w, out int unit)
-    {
-        while (true)
-        {
-            long r = Volatile.Read(ref _ranges[w]);
-            int next = (int)r, end = (int)(r >> 32);
-            if (next >= end)
-            {
-                unit = -1;
-                return false;
-            }
-            if (Interlocked.CompareExchange(ref _ranges[w], Range(next + 1, end), r) == r)
-            {
-                unit = next;
-                return true;
-            }
-        }
-    }
+    private bool TakeFront(int w, out int unit) => Take(w, fromBack: false, out unit);
 
     /// <summary>Takes the last unit not yet taken of chunk w; false when none is left.</summary>
-    private bool TakeBack(int w, out int unit)
+    private bool TakeBack(int w, out int unit) => Take(w, fromBack: true, out unit);
+
+    /// <summary>Takes the first or last unit not yet taken of chunk w (one compare-and-swap on its range); false when none is left.</summary>
+    private bool Take(int w, bool fromBack, out int unit)
     {
         while (true)
         {
@@ -197,9 +183,10 @@ internal sealed class BatchRunner
                 unit = -1;
                 return false;
             }
-            if (Interlocked.CompareExchange(ref _ranges[w], Range(next, end - 1), r) == r)
+            long taken = fromBack ? Range(next, end - 1) : Range(next + 1, end);
+            if (Interlocked.CompareExchange(ref _ranges[w], taken, r) == r)
             {
-                unit = end - 1;
+                unit = fromBack ? end - 1 : next;
                 return true;
             }
         }
