@@ -94,7 +94,7 @@ internal sealed class BatchRunner
     {
         if (!_parallel)
         {
-            RunUnits(phase, 0, _units, 0);
+            RunInline(phase);
             return;
         }
 
@@ -151,13 +151,13 @@ internal sealed class BatchRunner
         }
     }
 
-    /// <summary>The body for units [first, end) in order, with the after-block calls (one worker, no other thread).</summary>
-    private void RunUnits(int phase, int first, int end, int worker)
+    /// <summary>The body for every unit in order on the calling thread (worker 0), with the after-block calls.</summary>
+    private void RunInline(int phase)
     {
-        var block = new Block(this, phase, worker);
-        for (int u = first; u < end; u++)
+        var block = new Block(this, phase, 0);
+        for (int u = 0; u < _units; u++)
         {
-            _body(phase, u, worker);
+            _body(phase, u, 0);
             block.Add(u);
         }
         block.Flush();
