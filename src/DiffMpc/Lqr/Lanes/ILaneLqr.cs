@@ -24,7 +24,11 @@ internal interface ILaneLqr
     /// <summary>Solves the adjoint LQR of group g into the workspace (dtau and dlambda of every stage).</summary>
     void Backward(in LqrData data, double[]? dLdx, double[]? dLdu, int g, int worker);
 
-    /// <summary>Per lane of group g after Backward: whether its adjoint can be used.</summary>
+    /// <summary>
+    /// Per lane of group g after <see cref="Backward"/> on the same worker: true when the adjoint
+    /// is finite and its outer products with the solution cannot overflow
+    /// (<see cref="LaneAdjoint{TV}.Usable"/>), into <paramref name="usable"/> (length: the lane width).
+    /// </summary>
     void AdjointUsable(int g, int worker, Span<bool> usable);
 }
 

@@ -44,8 +44,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
     private readonly LaneArray<TV> _L;      // Cholesky factor of blend(Q_uu, I) for the free set, [G][T][m][m]
     private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
     private readonly LaneArray<TV> _Free;   // free masks, [G][T][m]
-    private readonly LaneArray<TV> _maxTau;    // per lane, max |tau_t,i| over the solution (+Inf when not finite), [G]
-    private readonly LaneArray<TV> _maxLambda; // the same for the costates, [G]
+    private readonly LaneAdjoint<TV> _adjointTest;   // primal side of the adjoint-usable test, per group
     private readonly int[] _fallbacks;   // lanes handed to the per-element method, per group
     private readonly Scratch[] _scratch;
     private bool _hasOffset;
@@ -64,8 +63,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         _L = new LaneArray<TV>(G * T * m * m);
         _Dinv = new LaneArray<TV>(G * T * m);
         _Free = new LaneArray<TV>(G * T * m);
-        _maxTau = new LaneArray<TV>(G);
-        _maxLambda = new LaneArray<TV>(G);
+        _adjointTest = new LaneAdjoint<TV>(d, G);
         _fallbacks = new int[G];
         _scratch = new Scratch[workers];
         for (int w = 0; w < workers; w++)
@@ -316,8 +314,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             bad = Simd.Or(bad, Simd.NonFinite(s.Lambda[i]));
         }
 
-        _maxTau[g] = LaneAdjoint.MaxAbs<TV>(tau[..(T * N)]);
-        _maxLambda[g] = LaneAdjoint.MaxAbs<TV>(s.Lambda.AsSpan(0, T * n));
+        _adjointTest.KeepSolution(g, tau, s.Lambda);
 
         // Unpack the valid lanes.
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
@@ -375,17 +372,8 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
         LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
-    /// <summary>
-    /// Per lane of group g after <see cref="Backward"/> on the same worker: true when the adjoint
-    /// is finite and its outer products with the solution cannot overflow
-    /// (<see cref="LaneAdjoint.Usable{TV}"/>), into <paramref name="usable"/> (length W).
-    /// </summary>
-    public void AdjointUsable(int g, int worker, Span<bool> usable)
-    {
-        Scratch s = _scratch[worker];
-        int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        LaneAdjoint.Usable<TV>(_maxTau[g], _maxLambda[g], s.Tau.AsSpan(0, T * N), s.Lambda.AsSpan(0, T * n), usable);
-    }
+    /// <inheritdoc/>
+    public void AdjointUsable(int g, int worker, Span<bool> usable) => _adjointTest.Usable(g, _scratch[worker].Tau, _scratch[worker].Lambda, usable);
 
     /// <summary>The adjoint's solve-only backward sweep of group g: dk into s.k, from the loss gradients in s.Grad.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -46,8 +46,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
     private readonly LaneArray<TV> _L;      // Cholesky factor of Q_uu, [G][T][m][m]
     private readonly LaneArray<TV> _Dinv;   // 1 / diag(L), [G][T][m]
     private readonly LaneArray<TV> _V;      // Vm_t, lower triangle packed by rows, [G][T][n(n+1)/2]
-    private readonly LaneArray<TV> _maxTau;    // per lane, max |tau_t,i| over the solution, or +Inf when not finite, [G]
-    private readonly LaneArray<TV> _maxLambda; // the same for the costates, [G]
+    private readonly LaneAdjoint<TV> _adjointTest;   // primal side of the adjoint-usable test, per group
     private readonly Scratch[] _scratch;
     // Packed dynamics kept per group from Forward to Backward when they fit in cache (see KeepPackedBytes).
     private readonly LaneArray<TV>? _Fg;    // F_t, [G][T-1][n][N]
@@ -65,8 +64,7 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         _L = new LaneArray<TV>(G * T * m * m);
         _Dinv = new LaneArray<TV>(G * T * m);
         _V = new LaneArray<TV>(G * T * Packed(n));
-        _maxTau = new LaneArray<TV>(G);
-        _maxLambda = new LaneArray<TV>(G);
+        _adjointTest = new LaneAdjoint<TV>(d, G);
         if ((long)G * S * n * N * W * sizeof(double) <= KeepPackedBytes)
         {
             _Fg = new LaneArray<TV>(Math.Max(G * S * n * N, 1));
@@ -123,9 +121,9 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         Rollout(T, n, m, K, k, F, f, _hasOffset, tau);
         Costates(g, s, Simd.Create<TV>(mu), out TV cost, out TV residual, out TV scale, ref bad);
 
+        _adjointTest.KeepSolution(g, tau, lam);
+
         // Unpack the valid lanes.
-        _maxTau[g] = LaneAdjoint.MaxAbs<TV>(tau[..(T * N)]);
-        _maxLambda[g] = LaneAdjoint.MaxAbs<TV>(lam[..(T * n)]);
         LanePacking.Unpack(tau, g, T, N, _ws.Tau, B);
         LanePacking.Unpack(lam, g, T, n, _ws.Lambda, B);
         for (int j = 0; j < W; j++)
@@ -375,17 +373,8 @@ internal sealed class LaneLqr<TV> : ILaneLqr
         LanePacking.Unpack(lam, g, T, n, _ws.DLambda, B);
     }
 
-    /// <summary>
-    /// Per lane of group g after <see cref="Backward"/> on the same worker: true when the adjoint
-    /// is finite and its outer products with the solution cannot overflow
-    /// (<see cref="LaneAdjoint.Usable{TV}"/>), into <paramref name="usable"/> (length W).
-    /// </summary>
-    public void AdjointUsable(int g, int worker, Span<bool> usable)
-    {
-        Scratch s = _scratch[worker];
-        int T = _d.Horizon, n = _d.StateDim, N = _d.TauDim;
-        LaneAdjoint.Usable<TV>(_maxTau[g], _maxLambda[g], s.Tau.AsSpan(0, T * N), s.Lambda.AsSpan(0, T * n), usable);
-    }
+    /// <inheritdoc/>
+    public void AdjointUsable(int g, int worker, Span<bool> usable) => _adjointTest.Usable(g, _scratch[worker].Tau, _scratch[worker].Lambda, usable);
 
     /// <summary>
     /// u_t = K_t x_t + kk_t, x_{t+1} = F_t tau_t (+ f_t); tau[0..n) holds x_1 on entry. With
