@@ -81,8 +81,7 @@ public sealed class LqrSolver
         _differentiable = new bool[dimensions.BatchSize];
         _included = new bool[dimensions.BatchSize];
         long flopsPerElement = (long)dimensions.Horizon * dimensions.TauDim * dimensions.TauDim * dimensions.TauDim;
-        int writeBlock = GradientBytes(dimensions) > BlockWritesAbove ? int.MaxValue : 1;
-        WritesGradientsPerWorker = writeBlock == int.MaxValue;
+        int writeBlock = WritesGradientsPerWorker ? int.MaxValue : 1;
         _runner = new BatchRunner(dimensions.BatchSize, workers, flopsPerElement, RunElement, AfterElements, writeBlock);
         if (laneWidth != 0 && LaneLqr.Supports(dimensions, laneWidth))
         {
@@ -245,7 +244,7 @@ public sealed class LqrSolver
     internal LqrWorkspace Workspace => _ws;
 
     /// <summary>Test hook: true when each worker writes the gradients of its whole run of elements at once (<see cref="BlockWritesAbove"/>).</summary>
-    internal bool WritesGradientsPerWorker { get; }
+    internal bool WritesGradientsPerWorker => GradientBytes(Dimensions) > BlockWritesAbove;
 
     /// <summary>Test hook: true when the path of the last solve splits its calls over worker threads.</summary>
     internal bool RunsInParallel => _solvedInLanes || _solvedInBoxLanes ? _laneRunner!.IsParallel : _runner.IsParallel;
@@ -292,8 +291,8 @@ public sealed class LqrSolver
     /// Per-element gradients larger than this in all are written by each worker once per run of
     /// consecutive elements it has solved (its own chunk, and any run it took over from another
     /// worker), stage by stage: each stage's slots then form one long contiguous write stream.
-    /// Smaller ones, which stay in cache, are written unit by unit,
-    /// interleaved with the adjoint solves. Measured (Backward, two workers) at n = 10, T = 20:
+    /// Smaller ones, which stay in cache, are written unit by unit, interleaved with the adjoint
+    /// solves. Measured (Backward, two workers) at n = 10, T = 20:
     /// unit by unit 20% faster at B = 64 (3.7 MB), even at B = 96 (5.5 MB); once per worker 25%
     /// faster at B = 128 (7.4 MB), 19% at B = 256 and 12% at B = 1024; once per worker also 11%
     /// faster at n = 16, B = 64 (10 MB) and 9% at n = 32, T = 50, B = 128.
