@@ -9,7 +9,7 @@ namespace DiffMpc;
 
 /// <summary>
 /// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> solves a batch of
-/// problems and <see cref="Backward"/> differentiates a loss on the solution. For repeated solves
+/// problems and <see cref="Backward(MpcSolution, double[], double[])"/> differentiates a loss on the solution. For repeated solves
 /// of one shape (a training loop), create an <see cref="LqrSolver"/> once and reuse it: it
 /// allocates nothing after its first call. All members are safe to call concurrently.
 /// </summary>
@@ -20,7 +20,7 @@ public static class Mpc
     /// <param name="options">Settings; null means <see cref="MpcOptions.Default"/>.</param>
     /// <param name="uInit">Optional warm start for box-constrained problems, shape [T][B][m].</param>
     /// <param name="cancellationToken">Cancels a long solve (see <see cref="LqrSolver.Solve"/>).</param>
-    /// <returns>The solution; it stays valid and can be passed to <see cref="Backward"/>.</returns>
+    /// <returns>The solution; it stays valid and can be passed to <see cref="Backward(MpcSolution, double[], double[])"/>.</returns>
     /// <exception cref="ArgumentException">The problem holds an invalid value, or uInit has the wrong shape.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public static MpcSolution Solve(LqrProblem problem, MpcOptions? options = null, double[]? uInit = null,
@@ -71,12 +71,27 @@ public static class Mpc
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs.</returns>
     /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
-    public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu)
+    public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu) =>
+        Backward(solution, dLdx, dLdu, GradientKinds.All);
+
+    /// <summary>
+    /// Gradients of a loss L with respect to the inputs named by <paramref name="kinds"/> of the
+    /// problem that produced <paramref name="solution"/> (see
+    /// <see cref="LqrSolver.Backward(double[], double[], GradientKinds)"/>); the arrays of the other
+    /// kinds hold zeros.
+    /// </summary>
+    /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> or from a solver's last solve.</param>
+    /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
+    /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
+    /// <param name="kinds">The gradients to compute.</param>
+    /// <returns>Gradients shaped like the problem's inputs; <see cref="MpcGradients.Computed"/> is <paramref name="kinds"/>.</returns>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value, or <paramref name="kinds"/> has a bit that is no flag.</exception>
+    public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu, GradientKinds kinds)
     {
         Guard.NotNull(solution, nameof(solution));
         return solution.Owner switch
         {
-            LqrSolver lqr => lqr.Backward(dLdx, dLdu),
+            LqrSolver lqr => lqr.Backward(dLdx, dLdu, kinds),
             IlqrSolver => throw new ArgumentException("solution comes from a nonlinear solve; use Mpc.BackwardNonlinear.", nameof(solution)),
             _ => throw new ArgumentException("solution was not produced by a DiffMpc solver.", nameof(solution)),
         };

@@ -208,6 +208,16 @@ internal static class Guard
         }
     }
 
+    /// <summary>A <see cref="Results.GradientKinds"/> value made of its flags only (no allocation on the valid path).</summary>
+    public static void Kinds(Results.GradientKinds value, string paramName)
+    {
+        if ((value & ~Results.GradientKinds.All) != 0)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value,
+                $"{paramName} must combine GradientKinds flags (within All = 0x{(int)Results.GradientKinds.All:X}); got 0x{(int)value:X}.");
+        }
+    }
+
     public static void AtLeast(int value, int min, string paramName, string what)
     {
         if (value < min)

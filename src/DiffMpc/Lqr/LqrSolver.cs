@@ -10,7 +10,7 @@ namespace DiffMpc.Lqr;
 
 /// <summary>
 /// A reusable, differentiable batched LQR solver for one shape (T, B, n, m). It owns a workspace
-/// allocated once in the constructor, so repeated <see cref="Solve"/> / <see cref="Backward"/>
+/// allocated once in the constructor, so repeated <see cref="Solve"/> / <see cref="Backward(double[], double[])"/>
 /// calls (a training loop) reuse every buffer. One solver per thread: an instance is not safe
 /// for concurrent use.
 /// </summary>
@@ -27,7 +27,7 @@ namespace DiffMpc.Lqr;
 /// even when its multiplier is zero; its gradients are then the one-sided derivatives for
 /// perturbations that keep it at the bound.</para>
 /// <para>The solution and gradients objects returned are owned by the solver and overwritten by
-/// its next call. Between <see cref="Solve"/> and <see cref="Backward"/> the problem's arrays
+/// its next call. Between <see cref="Solve"/> and <see cref="Backward(double[], double[])"/> the problem's arrays
 /// must not be modified.</para>
 /// </remarks>
 public sealed class LqrSolver
@@ -54,6 +54,7 @@ public sealed class LqrSolver
     private LqrProblem? _gradientLayout;
     private bool _gradientsPerElement;
     private SplitStageVector _lossGradient;
+    private GradientKinds _kinds = GradientKinds.All;   // what the current backward pass computes
 
     /// <summary>Creates a solver and allocates its workspace.</summary>
     /// <param name="dimensions">T, B, n and m of every problem this solver will solve.</param>
@@ -216,16 +217,32 @@ public sealed class LqrSolver
     /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
     /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
     /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
-    public MpcGradients Backward(double[]? dLdx, double[]? dLdu)
+    public MpcGradients Backward(double[]? dLdx, double[]? dLdu) => Backward(dLdx, dLdu, GradientKinds.All);
+
+    /// <summary>
+    /// Gradients of a loss L with respect to the inputs named by <paramref name="kinds"/> of the
+    /// last solved problem, given dL/dx and dL/du at the solution. The adjoint solve is the same
+    /// as for every gradient; the arrays of kinds not asked for are not computed and hold zeros
+    /// (<see cref="MpcGradients.Computed"/> says which are gradients).
+    /// </summary>
+    /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
+    /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
+    /// <param name="kinds">The gradients to compute; a combination of <see cref="GradientKinds"/> flags.</param>
+    /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
+    /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="kinds"/> has a bit that is no <see cref="GradientKinds"/> flag.</exception>
+    public MpcGradients Backward(double[]? dLdx, double[]? dLdu, GradientKinds kinds)
     {
         if (_problem is null)
         {
             throw new InvalidOperationException("Backward needs a solution: call Solve first.");
         }
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim;
         Guard.LossGradients(dLdx, dLdu, Dimensions);
+        Guard.Kinds(kinds, nameof(kinds));
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         EnsureGradients(_problem);
+        _kinds = kinds;
         _gradientsPerElement = IsPerElement(_problem.CostQuadratic) && IsPerElement(_problem.CostLinear)
             && IsPerElement(_problem.Dynamics) && (_problem.DynamicsOffset is null || IsPerElement(_problem.DynamicsOffset));
         if (_solvedInLanes || _solvedInBoxLanes)
@@ -327,7 +344,7 @@ public sealed class LqrSolver
     private void DecideInclusion(int b, bool adjointUsable)
     {
         _included[b] = _differentiable[b] && adjointUsable;
-        if (_included[b] && _box.IsBounded)
+        if (_included[b] && _box.IsBounded && Wants(GradientKinds.ControlBounds))
         {
             GradientAssembly.WriteBoundGradients(_data, _ws, _lossGradient, b);
         }
@@ -348,14 +365,25 @@ public sealed class LqrSolver
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
         ReadOnlySpan<bool> include = _included;
         MpcGradients gr = _gradients!;
-        GradientAssembly.WriteElements(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, first, count, include);
-        GradientAssembly.WriteElements(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, first, count, include);
-        GradientAssembly.WriteElements(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, first, count, include);
-        if (gr.DynamicsOffset is not null)
+        if (Wants(GradientKinds.CostQuadratic))
+        {
+            GradientAssembly.WriteElements(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, first, count, include);
+        }
+        if (Wants(GradientKinds.CostLinear))
+        {
+            GradientAssembly.WriteElements(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, first, count, include);
+        }
+        if (Wants(GradientKinds.Dynamics))
+        {
+            GradientAssembly.WriteElements(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, first, count, include);
+        }
+        if (gr.DynamicsOffset is not null && Wants(GradientKinds.DynamicsOffset))
         {
             GradientAssembly.WriteElements(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, first, count, include);
         }
     }
+
+    private bool Wants(GradientKinds kind) => (_kinds & kind) != 0;
 
     private static bool IsPerElement(StageArray a) => !a.IsScalar && !a.SharedOverTime && !a.SharedOverBatch;
 
@@ -508,22 +536,79 @@ public sealed class LqrSolver
         status.CopyTo(gradients.Differentiated);
         if (!_gradientsPerElement)
         {
-            GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
-                gradients.CostQuadratic, T, B, N * N, status);
-            GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
-                gradients.CostLinear, T, B, N, status);
-            GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
-                gradients.Dynamics, T - 1, B, n * N, status);
-            if (p.DynamicsOffset is not null)
+            if (Wants(GradientKinds.CostQuadratic))
+            {
+                GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
+                    gradients.CostQuadratic, T, B, N * N, status);
+            }
+            if (Wants(GradientKinds.CostLinear))
+            {
+                GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
+                    gradients.CostLinear, T, B, N, status);
+            }
+            if (Wants(GradientKinds.Dynamics))
+            {
+                GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
+                    gradients.Dynamics, T - 1, B, n * N, status);
+            }
+            if (p.DynamicsOffset is not null && Wants(GradientKinds.DynamicsOffset))
             {
                 GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
                     gradients.DynamicsOffset!, T - 1, B, n, status);
             }
         }
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
-        SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
-        SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
+        if (Wants(GradientKinds.ControlBounds))
+        {
+            SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlLower, gradients.ControlLower, lowerSide: true, status);
+            SolutionWriter.WriteBoundGradient(_data, _box, _ws, p.ControlUpper, gradients.ControlUpper, lowerSide: false, status);
+        }
+        if (Wants(GradientKinds.XInit))
+        {
+            SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
+        }
+        ClearDropped(gradients, gradients.Computed & ~_kinds);
+        gradients.Computed = _kinds;
         return gradients;
+    }
+
+    /// <summary>
+    /// Zeros the arrays of the kinds the previous pass computed and this one does not, so an
+    /// array outside <see cref="MpcGradients.Computed"/> always holds zeros (a new gradients
+    /// object starts with zeros and <see cref="GradientKinds.All"/>).
+    /// </summary>
+    private static void ClearDropped(MpcGradients gradients, GradientKinds dropped)
+    {
+        if ((dropped & GradientKinds.CostQuadratic) != 0)
+        {
+            Array.Clear(gradients.CostQuadratic);
+        }
+        if ((dropped & GradientKinds.CostLinear) != 0)
+        {
+            Array.Clear(gradients.CostLinear);
+        }
+        if ((dropped & GradientKinds.Dynamics) != 0)
+        {
+            Array.Clear(gradients.Dynamics);
+        }
+        if ((dropped & GradientKinds.DynamicsOffset) != 0 && gradients.DynamicsOffset is not null)
+        {
+            Array.Clear(gradients.DynamicsOffset);
+        }
+        if ((dropped & GradientKinds.XInit) != 0)
+        {
+            Array.Clear(gradients.XInit);
+        }
+        if ((dropped & GradientKinds.ControlBounds) != 0)
+        {
+            if (gradients.ControlLower is not null)
+            {
+                Array.Clear(gradients.ControlLower);
+            }
+            if (gradients.ControlUpper is not null)
+            {
+                Array.Clear(gradients.ControlUpper);
+            }
+        }
     }
 
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>

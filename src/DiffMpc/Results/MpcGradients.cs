@@ -6,7 +6,11 @@ namespace DiffMpc.Results;
 /// contributions of the stages and elements that share them. Elements that did not converge
 /// contribute zero.
 /// </summary>
-/// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
+/// <remarks>
+/// A gradients object returned by a reusable solver is overwritten by its next backward pass.
+/// A backward pass asked for only some <see cref="GradientKinds"/> leaves the arrays of the
+/// others all zero (see <see cref="Computed"/>).
+/// </remarks>
 public sealed class MpcGradients
 {
     internal MpcGradients(double[] costQuadratic, double[] costLinear, double[] dynamics, double[]? dynamicsOffset,
@@ -21,6 +25,13 @@ public sealed class MpcGradients
         DynamicsOffset = dynamicsOffset;
         XInit = xInit;
     }
+
+    /// <summary>
+    /// The kinds of gradient the backward pass that filled this object computed; the arrays of
+    /// the other kinds hold zeros (not gradients). <see cref="GradientKinds.All"/> unless the
+    /// pass was asked for fewer.
+    /// </summary>
+    public GradientKinds Computed { get; internal set; } = GradientKinds.All;
 
     /// <summary>dL/dC, shape of C ([T][B][n+m][n+m] or its broadcast); symmetric per stage.</summary>
     public double[] CostQuadratic { get; }

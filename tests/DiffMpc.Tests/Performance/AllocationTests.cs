@@ -35,9 +35,16 @@ public sealed class AllocationTests
 
     public static TheoryData<int> Parallelism => new() { 1, 2 };
 
+    /// <summary>Degree of parallelism, and a switch each test names (path, selection).</summary>
+    public static TheoryData<int, bool> ParallelismAndSwitch => new() { { 1, false }, { 2, false }, { 1, true }, { 2, true } };
+
+    /// <summary>
+    /// The LQR; with <paramref name="selected"/>, a backward pass asked for some gradients only
+    /// alternates with a full one (so the dropped arrays are cleared every call).
+    /// </summary>
     [Theory]
-    [MemberData(nameof(Parallelism))]
-    public void Lqr_SolveAndBackward_AllocateNothing(int dop)
+    [MemberData(nameof(ParallelismAndSwitch))]
+    public void Lqr_SolveAndBackward_AllocateNothing(int dop, bool selected)
     {
         var dims = new MpcDimensions(20, 16, 10, 4);
         LqrProblem problem = PerfProblems.Lqr(dims, 5);
@@ -46,15 +53,17 @@ public sealed class AllocationTests
         AssertNoAllocation(() =>
         {
             solver.Solve(problem);
+            if (selected)
+            {
+                solver.Backward(dx, du, DiffMpc.Results.GradientKinds.AllDynamics);
+            }
             solver.Backward(dx, du);
         }, dop);
     }
 
-    public static TheoryData<int, bool> ParallelismAndPath => new() { { 1, false }, { 2, false }, { 1, true }, { 2, true } };
-
     /// <summary>The box-constrained LQR on the SIMD-lane path and, forced, on the per-element path.</summary>
     [Theory]
-    [MemberData(nameof(ParallelismAndPath))]
+    [MemberData(nameof(ParallelismAndSwitch))]
     public void BoxLqr_SolveAndBackward_AllocateNothing(int dop, bool perElement)
     {
         var dims = new MpcDimensions(20, 16, 8, 4);
