@@ -95,7 +95,8 @@ public static class LqrImitation
             }
             loss[epoch] = sum / count;
             modelError[epoch] = SquaredDistance(learnerF, expertF);
-            MpcGradients gradients = learnerSolver.Backward(dLdx, dLdu);
+            // Only F is learned: dL/dC, dc, df and dx_init are not needed, so not computed.
+            MpcGradients gradients = learnerSolver.Backward(dLdx, dLdu, GradientKinds.Dynamics);
             optimizer.Update(learnerF, gradients.Dynamics);
             progress?.Invoke(epoch, loss[epoch], modelError[epoch]);
         }
