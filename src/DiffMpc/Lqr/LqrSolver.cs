@@ -566,49 +566,8 @@ public sealed class LqrSolver
         {
             SolutionWriter.WriteInitialStateGradient(_ws, status, gradients.XInit);
         }
-        ClearDropped(gradients, gradients.Computed & ~_kinds);
-        gradients.Computed = _kinds;
+        gradients.MarkComputed(_kinds);
         return gradients;
-    }
-
-    /// <summary>
-    /// Zeros the arrays of the kinds the previous pass computed and this one does not, so an
-    /// array outside <see cref="MpcGradients.Computed"/> always holds zeros (a new gradients
-    /// object starts with zeros and <see cref="GradientKinds.All"/>).
-    /// </summary>
-    private static void ClearDropped(MpcGradients gradients, GradientKinds dropped)
-    {
-        if ((dropped & GradientKinds.CostQuadratic) != 0)
-        {
-            Array.Clear(gradients.CostQuadratic);
-        }
-        if ((dropped & GradientKinds.CostLinear) != 0)
-        {
-            Array.Clear(gradients.CostLinear);
-        }
-        if ((dropped & GradientKinds.Dynamics) != 0)
-        {
-            Array.Clear(gradients.Dynamics);
-        }
-        if ((dropped & GradientKinds.DynamicsOffset) != 0 && gradients.DynamicsOffset is not null)
-        {
-            Array.Clear(gradients.DynamicsOffset);
-        }
-        if ((dropped & GradientKinds.XInit) != 0)
-        {
-            Array.Clear(gradients.XInit);
-        }
-        if ((dropped & GradientKinds.ControlBounds) != 0)
-        {
-            if (gradients.ControlLower is not null)
-            {
-                Array.Clear(gradients.ControlLower);
-            }
-            if (gradients.ControlUpper is not null)
-            {
-                Array.Clear(gradients.ControlUpper);
-            }
-        }
     }
 
     private static bool SameLayout(LqrProblem a, LqrProblem b) =>

@@ -31,7 +31,7 @@ public sealed class MpcGradients
     /// the other kinds hold zeros (not gradients). <see cref="GradientKinds.All"/> unless the
     /// pass was asked for fewer.
     /// </summary>
-    public GradientKinds Computed { get; internal set; } = GradientKinds.All;
+    public GradientKinds Computed { get; private set; } = GradientKinds.All;
 
     /// <summary>dL/dC, shape of C ([T][B][n+m][n+m] or its broadcast); symmetric per stage.</summary>
     public double[] CostQuadratic { get; }
@@ -63,4 +63,31 @@ public sealed class MpcGradients
     /// finite or would overflow (contributions left out, never NaN).
     /// </summary>
     public bool[] Differentiated { get; }
+
+    /// <summary>
+    /// Records that a backward pass computed <paramref name="kinds"/>, after zeroing the arrays
+    /// of the kinds the previous pass computed and this one did not, so an array outside
+    /// <see cref="Computed"/> always holds zeros (a new object starts with zeros and
+    /// <see cref="GradientKinds.All"/>, so only a kind that is dropped is cleared, once).
+    /// </summary>
+    internal void MarkComputed(GradientKinds kinds)
+    {
+        GradientKinds dropped = Computed & ~kinds;
+        Clear(dropped, GradientKinds.CostQuadratic, CostQuadratic);
+        Clear(dropped, GradientKinds.CostLinear, CostLinear);
+        Clear(dropped, GradientKinds.Dynamics, Dynamics);
+        Clear(dropped, GradientKinds.DynamicsOffset, DynamicsOffset);
+        Clear(dropped, GradientKinds.XInit, XInit);
+        Clear(dropped, GradientKinds.ControlBounds, ControlLower);
+        Clear(dropped, GradientKinds.ControlBounds, ControlUpper);
+        Computed = kinds;
+    }
+
+    private static void Clear(GradientKinds dropped, GradientKinds kind, double[]? array)
+    {
+        if ((dropped & kind) != 0 && array is not null)
+        {
+            Array.Clear(array);
+        }
+    }
 }
