@@ -386,8 +386,10 @@ public sealed class IlqrSolver
     }
 
     /// <summary>
-    /// Ctilde_t = sym(C_t) (+ H_t,tautau in exact mode) and H_t,tautheta for every stage of element b,
-    /// at the solution and costates in the workspace.
+    /// Ctilde_t = sym(C_t), and in exact mode H_t,tautau added to it and H_t,tautheta, for every
+    /// stage of element b, at the solution and costates in the workspace. The first-order mode
+    /// uses neither second-order block (its gradient has no mixed term), so it evaluates no
+    /// Hessian: H_t,tautheta stays zero.
     /// </summary>
     private void LagrangianHessians(int b, int worker)
     {
@@ -401,20 +403,17 @@ public sealed class IlqrSolver
             int stage = t * B + b;
             Span<double> ct = _lagrangianHessian.AsSpan(stage * N * N, N * N);
             RiccatiSweep.SymmetricPart(_iterData.C.At(t, b), N, ct);
-            if (t == T - 1)
+            if (t == T - 1 || !exact)
             {
                 continue;
             }
             ReadOnlySpan<double> tau = _ws.TauAt(t, b);
-            // Only the tau-tau (exact mode) and tau-theta blocks are used: skip theta-theta.
-            _evaluators[worker].LagrangianHessianRows(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h, N, leadingBlock: exact);
+            // Only the tau-tau and tau-theta blocks are used: skip theta-theta.
+            _evaluators[worker].LagrangianHessianRows(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h, N, leadingBlock: true);
             Span<double> mixed = _mixedHessian.AsSpan(stage * N * p, N * p);
             for (int i = 0; i < N; i++)
             {
-                if (exact)
-                {
-                    LinearAlgebra.Blas.Axpy(1, h.AsSpan(i * nz, N), ct.Slice(i * N, N));
-                }
+                LinearAlgebra.Blas.Axpy(1, h.AsSpan(i * nz, N), ct.Slice(i * N, N));
                 h.AsSpan(i * nz + N, p).CopyTo(mixed.Slice(i * p, p));
             }
         }

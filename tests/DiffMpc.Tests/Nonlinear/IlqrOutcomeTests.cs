@@ -69,6 +69,59 @@ public sealed class IlqrOutcomeTests
         Assert.True(firstError > 1e-3, $"first-order gradient unexpectedly exact (error {firstError})");
     }
 
+    /// <summary>
+    /// The first-order mode needs no second derivatives of the dynamics (its adjoint uses the
+    /// cost Hessian, its dL/dtheta no mixed term), so its solve evaluates none; the exact mode
+    /// evaluates them at the solution. Its gradients are unchanged by that (golden case
+    /// reference_first_order_grad).
+    /// </summary>
+    [Fact]
+    public void FirstOrderMode_EvaluatesNoSecondDerivatives()
+    {
+        NonlinearProblem p = IlqrTestProblems.Pendulum(10, 3, 65);
+        foreach ((NonlinearGradientMode mode, bool expectSecondOrder) in new[] { (NonlinearGradientMode.FirstOrder, false), (NonlinearGradientMode.Exact, true) })
+        {
+            var counting = new SecondOrderCounter(p.Dynamics);
+            var solver = new IlqrSolver(p.Dimensions, counting, new MpcOptions { GradientMode = mode, MaxDegreeOfParallelism = 1 });
+            MpcSolution solution = solver.Solve(new NonlinearProblem(p.Dimensions, counting, p.Parameters, p.XInit, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper));
+            Assert.Equal(p.Dimensions.BatchSize, solution.ConvergedCount);
+            Assert.True(counting.FirstOrder > 0, $"{mode}: Jacobians are evaluated");
+            Assert.Equal(expectSecondOrder, counting.SecondOrder > 0);
+        }
+    }
+
+    /// <summary>Counts the model's evaluations over first- and second-order (nested) dual numbers.</summary>
+    private sealed class SecondOrderCounter(IDynamics inner) : IDynamics
+    {
+        public int FirstOrder { get; private set; }
+
+        public int SecondOrder { get; private set; }
+
+        public int StateDim => inner.StateDim;
+
+        public int ControlDim => inner.ControlDim;
+
+        public int ParameterCount => inner.ParameterCount;
+
+        public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
+            where T : System.Numerics.IFloatingPointIeee754<T>
+        {
+            if (typeof(T) != typeof(double))
+            {
+                bool nested = typeof(T).IsGenericType && typeof(T).GetGenericArguments()[0].IsGenericType;
+                if (nested)
+                {
+                    SecondOrder++;
+                }
+                else
+                {
+                    FirstOrder++;
+                }
+            }
+            inner.Step(x, u, theta, xNext);
+        }
+    }
+
     [Fact]
     public void WarmStartFromTheSolution_ConvergesImmediately_ToTheSamePoint()
     {
