@@ -156,31 +156,32 @@ public sealed class DynamicsDerivatives
             SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
         }
 
-        NestedEvaluations(x, u, theta, lambda, hessian, xNext, jacobian, _nz, leadingBlock: true);
+        NestedEvaluations(x, u, theta, lambda, hessian, xNext, jacobian, _nz, _nz);
     }
 
     /// <summary>
-    /// The rows 0 .. rows-1 of the Lagrangian Hessian H (see
-    /// <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>):
-    /// with <paramref name="leadingBlock"/>, the block H[0..rows, 0..rows] (both triangles) and
-    /// H[0..rows, rows..]; without it only H[0..rows, rows..]. Other entries are left untouched.
-    /// Each computed entry is bitwise the full method's, at the cost of only the pairs of
-    /// directions it needs (the iLQR gradient uses the tau-tau and tau-theta blocks, never
-    /// theta-theta, and in first-order mode not tau-tau either).
+    /// The block H[0..rows, 0..columns] of the Lagrangian Hessian H (see
+    /// <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>),
+    /// rows &lt;= columns, written with its mirror H[0..columns, 0..rows]; other entries are left
+    /// untouched. Each computed entry is bitwise the full method's, at the cost of only the pairs
+    /// of directions it needs: the solution's exact gradient uses the tau-tau and tau-theta blocks
+    /// (rows = n+m, columns = n+m+p), never theta-theta; a Newton step of the iteration only the
+    /// tau-tau block (columns = n+m).
     /// </summary>
     internal void LagrangianHessianRows(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
-        ReadOnlySpan<double> lambda, Span<double> hessian, int rows, bool leadingBlock)
+        ReadOnlySpan<double> lambda, Span<double> hessian, int rows, int columns)
     {
         CheckInputs(x, u, theta);
         SpanGuard.Length(lambda.Length, _n, nameof(lambda), ShapeLambda);
         SpanGuard.Length(hessian.Length, _nz * _nz, nameof(hessian), ShapeHessian);
-        Guard.InRange(rows, 0, _nz, nameof(rows), "rows");
-        NestedEvaluations(x, u, theta, lambda, hessian, [], [], rows, leadingBlock);
+        Guard.InRange(columns, 0, _nz, nameof(columns), "columns");
+        Guard.InRange(rows, 0, columns, nameof(rows), "rows");
+        NestedEvaluations(x, u, theta, lambda, hessian, [], [], rows, columns);
     }
 
     /// <summary>
-    /// H[j, k] and H[k, j] for every pair j &lt;= k of directions with j &lt; rows (k &gt;= rows only
-    /// unless <paramref name="leadingBlock"/>): for each row j, nested evaluations over
+    /// H[j, k] and H[k, j] for every pair j &lt;= k &lt; <paramref name="columns"/> with j &lt;
+    /// <paramref name="rows"/>: for each row j, nested evaluations over
     /// <c>Dual&lt;MultiDual&gt;</c> with the outer tangent along e_j and the inner tangents along a
     /// block of up to 8 directions k, so that one evaluation gives up to 8 entries of the row.
     /// Entry (j, k) is bitwise the one of a <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation seeded
@@ -188,20 +189,19 @@ public sealed class DynamicsDerivatives
     /// </summary>
     private void NestedEvaluations(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
-        bool leadingBlock)
+        int columns)
     {
-        int nz = _nz;
         for (int j = 0; j < rows; j++)
         {
-            int c0 = leadingBlock ? j : rows;
+            int c0 = j;
             bool first = true;
-            while (c0 < nz)
+            while (c0 < columns)
             {
-                int width = nz - c0;
-                // The first block of row j (leading block) starts at column j: it also gives
-                // column j of the Jacobian and the value.
-                Span<double> jac = first && leadingBlock ? jacobian : [];
-                Span<double> value = first && leadingBlock && j == 0 ? xNext : [];
+                int width = columns - c0;
+                // The first block of row j starts at column j: it also gives column j of the
+                // Jacobian and the value.
+                Span<double> jac = first ? jacobian : [];
+                Span<double> value = first && j == 0 ? xNext : [];
                 if (width <= 4)
                 {
                     HessianBlock(_w4, x, u, theta, lambda, hessian, j, c0, width, value, jac);

@@ -1,3 +1,5 @@
+using DiffMpc.Lqr;
+
 namespace DiffMpc.Box;
 
 /// <summary>
@@ -21,4 +23,14 @@ internal interface ITrajectoryModel
 
     /// <summary>The true cost of element b's trajectory in <paramref name="tauAll"/> ([T][B][n+m]).</summary>
     double Cost(int b, double[] tauAll);
+
+    /// <summary>
+    /// For a model with curved dynamics: writes, after <see cref="Linearize"/> at the iterate of
+    /// element b, the Hessian of the Lagrangian in tau (the cost Hessian plus
+    /// sum_i lambda_{t+1,i} times the Hessian of g_i, with the iterate's costates) where
+    /// <paramref name="curvatureData"/>'s C reads it, and returns true: a step on that data is
+    /// Newton's (SQP) instead of Gauss-Newton's. Returns false, writing nothing, for linear
+    /// dynamics, whose Gauss-Newton step is already Newton's.
+    /// </summary>
+    bool Curvature(int b, out LqrData curvatureData);
 }

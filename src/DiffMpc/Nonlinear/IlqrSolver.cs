@@ -25,7 +25,10 @@ namespace DiffMpc.Nonlinear;
 /// Levenberg-Marquardt regularisation of Q_uu when it is not positive definite; converged when
 /// a full (undamped, unregularised) step changes no control by more than
 /// <see cref="MpcOptions.Tolerance"/>, or when no step decreases the cost any more at a point whose
-/// KKT residual is at most 1e-9 (round-off).</para>
+/// KKT residual is at most 1e-9 (round-off). The steps are Gauss-Newton's (the dynamics'
+/// curvature left out) until several consecutive full steps shrink only slowly, a linear tail;
+/// from then on the subproblem's cost Hessian is the Hessian of the Lagrangian at the iterate and
+/// its costates (Newton, i.e. SQP, steps), which converge quadratically near the solution.</para>
 /// <para>At the returned point the Riccati recursion is run once more with the active set fixed
 /// and, in <see cref="NonlinearGradientMode.Exact"/> mode, the Hessian of the Lagrangian: this
 /// checks the second-order condition (<see cref="SolveStatus.NotStrictLocalMinimum"/> when it
@@ -354,7 +357,8 @@ public sealed class IlqrSolver
             // Lagrangian, then the fixed-active-set factorisation the backward pass reuses.
             model.Linearize(b, withParameters: true);
             RiccatiSweep.Costates(_iterData, b, new ViewStageVector(_iterData.c), _ws.Tau, _ws.Lambda, s);
-            LagrangianHessians(b, worker);
+            bool exact = Options.GradientMode == NonlinearGradientMode.Exact;
+            LagrangianHessians(b, worker, tauTau: exact, mixed: exact);
             ControlLimitedLqr.CostGradient(_iterData, b, _ws);
             var gains = new FixedActiveSetGains(_box);
             var gradient = new ViewStageVector(StageView.Full(_ws.CostGradient, Dimensions.BatchSize, Dimensions.TauDim));
@@ -386,16 +390,18 @@ public sealed class IlqrSolver
     }
 
     /// <summary>
-    /// Ctilde_t = sym(C_t), and in exact mode H_t,tautau added to it and H_t,tautheta, for every
-    /// stage of element b, at the solution and costates in the workspace. The first-order mode
-    /// uses neither second-order block (its gradient has no mixed term), so it evaluates no
-    /// Hessian: H_t,tautheta stays zero.
+    /// Ctilde_t = sym(C_t), with the tau-tau block of the Hessian of the Lagrangian (sum_i
+    /// lambda_{t+1,i} times the Hessian of g_i, at the iterate and costates in the workspace)
+    /// added when <paramref name="tauTau"/>, and H_t,tautheta when <paramref name="mixed"/>, for
+    /// every stage of element b. At the solution the exact gradient mode needs both blocks; the
+    /// first-order mode neither (its adjoint runs on sym(C), its dL/dtheta has no mixed term, so
+    /// H_t,tautheta stays zero); a Newton step of the iteration (<see cref="Model.Curvature"/>)
+    /// the tau-tau block alone.
     /// </summary>
-    private void LagrangianHessians(int b, int worker)
+    private void LagrangianHessians(int b, int worker, bool tauTau, bool mixed)
     {
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = n + m;
         int p = _dynamics.ParameterCount, nz = N + p;
-        bool exact = Options.GradientMode == NonlinearGradientMode.Exact;
         double[] h = _hessianBuffer[worker];
         ReadOnlySpan<double> theta = _problem!.Parameters;
         for (int t = 0; t < T; t++)
@@ -403,18 +409,24 @@ public sealed class IlqrSolver
             int stage = t * B + b;
             Span<double> ct = _lagrangianHessian.AsSpan(stage * N * N, N * N);
             RiccatiSweep.SymmetricPart(_iterData.C.At(t, b), N, ct);
-            if (t == T - 1 || !exact)
+            if (t == T - 1 || !(tauTau || mixed))
             {
                 continue;
             }
             ReadOnlySpan<double> tau = _ws.TauAt(t, b);
-            // Only the tau-tau and tau-theta blocks are used: skip theta-theta.
-            _evaluators[worker].LagrangianHessianRows(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h, N, leadingBlock: true);
-            Span<double> mixed = _mixedHessian.AsSpan(stage * N * p, N * p);
+            // Rows tau only (theta-theta is never used); columns theta only for the mixed block.
+            _evaluators[worker].LagrangianHessianRows(tau[..n], tau[n..], theta, _ws.LambdaAt(t + 1, b), h, N, mixed ? nz : N);
+            Span<double> mixedBlock = _mixedHessian.AsSpan(stage * N * p, N * p);
             for (int i = 0; i < N; i++)
             {
-                LinearAlgebra.Blas.Axpy(1, h.AsSpan(i * nz, N), ct.Slice(i * N, N));
-                h.AsSpan(i * nz + N, p).CopyTo(mixed.Slice(i * p, p));
+                if (tauTau)
+                {
+                    LinearAlgebra.Blas.Axpy(1, h.AsSpan(i * nz, N), ct.Slice(i * N, N));
+                }
+                if (mixed)
+                {
+                    h.AsSpan(i * nz + N, p).CopyTo(mixedBlock.Slice(i * p, p));
+                }
             }
         }
     }
@@ -471,6 +483,20 @@ public sealed class IlqrSolver
         {
             int n = solver.Dimensions.StateDim;
             solver._evaluators[worker].Evaluate(tau[..n], tau[n..], solver._problem!.Parameters, xNext);
+        }
+
+        /// <summary>
+        /// The Newton (SQP) step's data after <see cref="Linearize(int)"/>: costates of the iterate,
+        /// then Ctilde_t = sym(C_t) + sum_i lambda_{t+1,i} times the Hessian of g_i into the
+        /// buffer that the solver's final data reads (rewritten at the solution).
+        /// </summary>
+        public bool Curvature(int b, out LqrData curvatureData)
+        {
+            StageScratch s = solver._ws.Scratch[worker];
+            RiccatiSweep.Costates(solver._iterData, b, new ViewStageVector(solver._iterData.c), solver._ws.Tau, solver._ws.Lambda, s);
+            solver.LagrangianHessians(b, worker, tauTau: true, mixed: false);
+            curvatureData = solver._finalData;
+            return true;
         }
 
         /// <summary>The iterations' linearisation: dg/dtau only (dg/dtheta is needed at the solution alone).</summary>

@@ -122,6 +122,40 @@ public sealed class IlqrOutcomeTests
         }
     }
 
+    /// <summary>
+    /// A cartpole swing-up (the third start of the benchmark's seed) whose Gauss-Newton tail is
+    /// linear: full steps shrinking by only ~0.96 per iteration, 205 iterations to a step of 1e-4
+    /// and ~500 to 1e-10. The iteration switches to Newton steps with the Hessian of the
+    /// Lagrangian and converges to 1e-10 within the default 100 iterations, at the cost the
+    /// Gauss-Newton iteration reaches, with an exact gradient that matches finite differences.
+    /// </summary>
+    [Fact]
+    public void SlowGaussNewtonTail_SwitchesToNewton_AndConvergesWithinTheDefaultLimit()
+    {
+        var model = new DiffMpc.Systems.Cartpole();
+        var rng = new Random(2018);
+        var starts = new double[3 * 5];
+        for (int b = 0; b < 3; b++)
+        {
+            DiffMpc.Systems.Cartpole.SampleInitialState(rng, starts.AsSpan(b * 5, 5));
+        }
+        var p = new NonlinearProblem(new MpcDimensions(20, 1, 5, 1), model, DiffMpc.Systems.Cartpole.TextbookParameters,
+            starts.AsSpan(10, 5).ToArray(), StageArray.Shared(IlqrTestProblems.Diagonal(DiffMpc.Systems.Cartpole.CostDiagQ)),
+            StageArray.Shared(DiffMpc.Systems.Cartpole.CostP), StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlLower),
+            StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlUpper));
+        var solver = new IlqrSolver(p.Dimensions, model);
+        MpcSolution solution = solver.Solve(p);
+        Assert.Equal(SolveStatus.Converged, solution.Status[0]);
+        Assert.InRange(solution.Iterations[0], 1, 60);
+        Assert.Equal(13.7003816236, solution.Cost[0], 1e-9);   // the Gauss-Newton iteration's cost (205 iterations, step 1e-4)
+
+        (double[] wx, double[] wu) = IlqrTestProblems.Weights(p.Dimensions, 66);
+        double[] g = solver.Backward(wx, wu).Parameters;
+        double[] theta = p.Parameters;
+        double[] fd = theta.Select((_, k) => IlqrTestProblems.Central(theta, k, 1e-6, () => IlqrTestProblems.Loss(p, wx, wu))).ToArray();
+        Compare.Relative(fd, g, 2e-5, "dL/dtheta after a Newton tail");
+    }
+
     [Fact]
     public void WarmStartFromTheSolution_ConvergesImmediately_ToTheSamePoint()
     {
