@@ -132,18 +132,8 @@ public sealed class IlqrOutcomeTests
     [Fact]
     public void SlowGaussNewtonTail_SwitchesToNewton_AndConvergesWithinTheDefaultLimit()
     {
-        var model = new DiffMpc.Systems.Cartpole();
-        var rng = new Random(2018);
-        var starts = new double[3 * 5];
-        for (int b = 0; b < 3; b++)
-        {
-            DiffMpc.Systems.Cartpole.SampleInitialState(rng, starts.AsSpan(b * 5, 5));
-        }
-        var p = new NonlinearProblem(new MpcDimensions(20, 1, 5, 1), model, DiffMpc.Systems.Cartpole.TextbookParameters,
-            starts.AsSpan(10, 5).ToArray(), StageArray.Shared(IlqrTestProblems.Diagonal(DiffMpc.Systems.Cartpole.CostDiagQ)),
-            StageArray.Shared(DiffMpc.Systems.Cartpole.CostP), StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlLower),
-            StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlUpper));
-        var solver = new IlqrSolver(p.Dimensions, model);
+        NonlinearProblem p = IlqrTestProblems.SlowTailCartpole();
+        var solver = new IlqrSolver(p.Dimensions, p.Dynamics);
         MpcSolution solution = solver.Solve(p);
         Assert.Equal(SolveStatus.Converged, solution.Status[0]);
         Assert.InRange(solution.Iterations[0], 1, 60);

@@ -46,6 +46,25 @@ internal static class IlqrTestProblems
             StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlLower), StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlUpper));
     }
 
+    /// <summary>
+    /// The cartpole swing-up from the third start of the benchmark's seed (B = 1, T = 20, textbook
+    /// parameters and task cost): its Gauss-Newton tail is linear (~0.96 per full step), so the
+    /// iteration switches to Newton steps.
+    /// </summary>
+    public static NonlinearProblem SlowTailCartpole()
+    {
+        var rng = new Random(2018);
+        var starts = new double[3 * 5];
+        for (int b = 0; b < 3; b++)
+        {
+            DiffMpc.Systems.Cartpole.SampleInitialState(rng, starts.AsSpan(b * 5, 5));
+        }
+        return new NonlinearProblem(new MpcDimensions(20, 1, 5, 1), new Cartpole(), DiffMpc.Systems.Cartpole.TextbookParameters,
+            starts.AsSpan(10, 5).ToArray(), StageArray.Shared(Diagonal(DiffMpc.Systems.Cartpole.CostDiagQ)),
+            StageArray.Shared(DiffMpc.Systems.Cartpole.CostP), StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlLower),
+            StageArray.Scalar(DiffMpc.Systems.Cartpole.ControlUpper));
+    }
+
     public static double[] Diagonal(double[] q)
     {
         int N = q.Length;

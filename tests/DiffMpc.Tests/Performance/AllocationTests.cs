@@ -95,6 +95,21 @@ public sealed class AllocationTests
         }, dop);
     }
 
+    /// <summary>The Newton (SQP) tail of a slow cartpole element (Hessians of the Lagrangian inside the iteration).</summary>
+    [Fact]
+    public void Ilqr_NewtonTail_SolveAndBackward_AllocateNothing()
+    {
+        NonlinearProblem problem = DiffMpc.Tests.Nonlinear.IlqrTestProblems.SlowTailCartpole();
+        var solver = new IlqrSolver(problem.Dimensions, problem.Dynamics, new MpcOptions { MaxDegreeOfParallelism = 1 });
+        Assert.Equal(DiffMpc.Results.SolveStatus.Converged, solver.Solve(problem).Status[0]);
+        (double[] dx, double[] du) = PerfProblems.Ones(problem.Dimensions);
+        AssertNoAllocation(() =>
+        {
+            solver.Solve(problem);
+            solver.Backward(dx, du);
+        }, 1);
+    }
+
     private static void AssertNoAllocation(Action action, int dop)
     {
         // Warm up long enough for tiered JIT to settle (its background compiles allocate).
