@@ -216,7 +216,12 @@ internal static class Blas
             return;
         }
 
-        if (!transB && Vector512.IsHardwareAccelerated && n >= Vector512<double>.Count)
+        // Register-blocked rows from 4 columns: with fewer than 8 only the Vector256 block and
+        // the scalar tail of GemmRowsVector512 run, so it needs no Vector512 hardware there.
+        // Row-wise Axpy is left for the narrowest products and machines without SIMD (the
+        // per-element Riccati of n + m = 4..7 solves 1-5% faster, bitwise the same).
+        if (!transB && ((Vector512.IsHardwareAccelerated && n >= Vector512<double>.Count)
+            || (Vector256.IsHardwareAccelerated && n >= Vector256<double>.Count && n < Vector512<double>.Count)))
         {
             GemmRowsVector512(transA, m, n, k, alpha, a, lda, b, ldb, c, ldc);
         }
