@@ -136,7 +136,9 @@ internal static class Guard
 
     /// <summary>
     /// True when every value is finite. Vectorised (x - x is 0 exactly for finite x and NaN
-    /// otherwise): the full check runs on every Solve over all of C, c, F, f.
+    /// otherwise): the full check runs on every Solve over all of C, c, F, f, and on every
+    /// Backward over dL/dx and dL/du. Four accumulators, so the sums are not one chain of
+    /// dependent adds (the 18,000 loss gradients of a Backward at n = 10, B = 64: 2.0-2.4 -> 1.4-1.6 us).
     /// </summary>
     public static bool AllFinite(ReadOnlySpan<double> values)
     {
@@ -144,13 +146,23 @@ internal static class Guard
         ref double r = ref MemoryMarshal.GetReference(values);
         if (Vector512.IsHardwareAccelerated && values.Length >= Vector512<double>.Count)
         {
-            Vector512<double> acc = Vector512<double>.Zero;
-            for (; i <= values.Length - Vector512<double>.Count; i += Vector512<double>.Count)
+            const int W = 8;
+            Vector512<double> acc0 = Vector512<double>.Zero, acc1 = acc0, acc2 = acc0, acc3 = acc0;
+            for (; i <= values.Length - 4 * W; i += 4 * W)
+            {
+                Vector512<double> x0 = Vector512.LoadUnsafe(ref r, (nuint)i), x1 = Vector512.LoadUnsafe(ref r, (nuint)(i + W));
+                Vector512<double> x2 = Vector512.LoadUnsafe(ref r, (nuint)(i + 2 * W)), x3 = Vector512.LoadUnsafe(ref r, (nuint)(i + 3 * W));
+                acc0 += x0 - x0;
+                acc1 += x1 - x1;
+                acc2 += x2 - x2;
+                acc3 += x3 - x3;
+            }
+            for (; i <= values.Length - W; i += W)
             {
                 Vector512<double> x = Vector512.LoadUnsafe(ref r, (nuint)i);
-                acc += x - x;
+                acc0 += x - x;
             }
-            if (!Vector512.EqualsAll(acc, Vector512<double>.Zero))
+            if (!Vector512.EqualsAll((acc0 + acc1) + (acc2 + acc3), Vector512<double>.Zero))
             {
                 return false;
             }
