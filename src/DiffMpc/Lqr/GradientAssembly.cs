@@ -24,6 +24,17 @@ internal interface IStageContribution
     void SetTo(int t, int b, Span<double> dst);
 }
 
+/// <summary>
+/// Where the per-stage gradients (dL/dC, dc, dF, df) go: each is handed over as its term, the
+/// input's layout, the output array and its stage count and element size.
+/// </summary>
+internal interface IStageGradientSink
+{
+    /// <summary>Writes the gradient of one input: <paramref name="output"/> laid out like <paramref name="layout"/>.</summary>
+    void Write<TTerm>(in TTerm term, StageArray layout, double[] output, int stages, int elementSize)
+        where TTerm : struct, IStageContribution;
+}
+
 /// <summary>Builds the gradients of every input from the primal and adjoint solutions.</summary>
 internal static class GradientAssembly
 {
@@ -77,6 +88,22 @@ internal static class GradientAssembly
                 }
             }
         }
+    }
+
+    /// <summary>Every stage and included element summed into each output (<see cref="Accumulate"/>): any layout, serial.</summary>
+    internal readonly struct Accumulated(int batch, bool[] include) : IStageGradientSink
+    {
+        public void Write<TTerm>(in TTerm term, StageArray layout, double[] output, int stages, int elementSize)
+            where TTerm : struct, IStageContribution =>
+            Accumulate(term, layout, output, stages, batch, elementSize, include);
+    }
+
+    /// <summary>The own slots of elements [first, first + count) (<see cref="WriteElements"/>): per-stage layouts, on a worker.</summary>
+    internal readonly struct ElementRange(int batch, int first, int count, bool[] include) : IStageGradientSink
+    {
+        public void Write<TTerm>(in TTerm term, StageArray layout, double[] output, int stages, int elementSize)
+            where TTerm : struct, IStageContribution =>
+            WriteElements(term, output, stages, batch, elementSize, first, count, include);
     }
 
     /// <summary>dL/dC_t = 1/2 (dtau tau' + tau dtau').</summary>

@@ -362,24 +362,34 @@ public sealed class LqrSolver
         {
             return;
         }
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
-        ReadOnlySpan<bool> include = _included;
+        StageGradients(new GradientAssembly.ElementRange(Dimensions.BatchSize, first, count, _included));
+    }
+
+    /// <summary>
+    /// Hands each per-stage gradient asked for (dL/dC, dc, dF, and df when the problem has f) to
+    /// <paramref name="sink"/>: its term, the input's layout, the output and its shape.
+    /// </summary>
+    private void StageGradients<TSink>(TSink sink)
+        where TSink : struct, IStageGradientSink
+    {
+        LqrProblem p = _problem!;
         MpcGradients gr = _gradients!;
+        int T = Dimensions.Horizon, n = Dimensions.StateDim, N = Dimensions.TauDim;
         if (Wants(GradientKinds.CostQuadratic))
         {
-            GradientAssembly.WriteElements(new GradientAssembly.CostQuadraticTerm(_ws), gr.CostQuadratic, T, B, N * N, first, count, include);
+            sink.Write(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic, gr.CostQuadratic, T, N * N);
         }
         if (Wants(GradientKinds.CostLinear))
         {
-            GradientAssembly.WriteElements(new GradientAssembly.CostLinearTerm(_ws), gr.CostLinear, T, B, N, first, count, include);
+            sink.Write(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear, gr.CostLinear, T, N);
         }
         if (Wants(GradientKinds.Dynamics))
         {
-            GradientAssembly.WriteElements(new GradientAssembly.DynamicsTerm(_ws), gr.Dynamics, T - 1, B, n * N, first, count, include);
+            sink.Write(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics, gr.Dynamics, T - 1, n * N);
         }
-        if (gr.DynamicsOffset is not null && Wants(GradientKinds.DynamicsOffset))
+        if (p.DynamicsOffset is not null && Wants(GradientKinds.DynamicsOffset))
         {
-            GradientAssembly.WriteElements(new GradientAssembly.OffsetTerm(_ws), gr.DynamicsOffset, T - 1, B, n, first, count, include);
+            sink.Write(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset, gr.DynamicsOffset!, T - 1, n);
         }
     }
 
@@ -530,32 +540,12 @@ public sealed class LqrSolver
     private MpcGradients AssembleGradients()
     {
         LqrProblem p = _problem!;
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, N = Dimensions.TauDim;
         MpcGradients gradients = _gradients!;
         ReadOnlySpan<bool> status = _included;
         status.CopyTo(gradients.Differentiated);
         if (!_gradientsPerElement)
         {
-            if (Wants(GradientKinds.CostQuadratic))
-            {
-                GradientAssembly.Accumulate(new GradientAssembly.CostQuadraticTerm(_ws), p.CostQuadratic,
-                    gradients.CostQuadratic, T, B, N * N, status);
-            }
-            if (Wants(GradientKinds.CostLinear))
-            {
-                GradientAssembly.Accumulate(new GradientAssembly.CostLinearTerm(_ws), p.CostLinear,
-                    gradients.CostLinear, T, B, N, status);
-            }
-            if (Wants(GradientKinds.Dynamics))
-            {
-                GradientAssembly.Accumulate(new GradientAssembly.DynamicsTerm(_ws), p.Dynamics,
-                    gradients.Dynamics, T - 1, B, n * N, status);
-            }
-            if (p.DynamicsOffset is not null && Wants(GradientKinds.DynamicsOffset))
-            {
-                GradientAssembly.Accumulate(new GradientAssembly.OffsetTerm(_ws), p.DynamicsOffset,
-                    gradients.DynamicsOffset!, T - 1, B, n, status);
-            }
+            StageGradients(new GradientAssembly.Accumulated(Dimensions.BatchSize, _included));
         }
         if (Wants(GradientKinds.ControlBounds))
         {
