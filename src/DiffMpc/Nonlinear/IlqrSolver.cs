@@ -356,9 +356,8 @@ public sealed class IlqrSolver
             // FinalizeActiveSet: linearise at the returned point, costates, Hessian of the
             // Lagrangian, then the fixed-active-set factorisation the backward pass reuses.
             model.Linearize(b, withParameters: true);
-            RiccatiSweep.Costates(_iterData, b, new ViewStageVector(_iterData.c), _ws.Tau, _ws.Lambda, s);
             bool exact = Options.GradientMode == NonlinearGradientMode.Exact;
-            LagrangianHessians(b, worker, tauTau: exact, mixed: exact);
+            CostatesAndLagrangianHessians(b, worker, tauTau: exact, mixed: exact);
             ControlLimitedLqr.CostGradient(_iterData, b, _ws);
             var gains = new FixedActiveSetGains(_box);
             var gradient = new ViewStageVector(StageView.Full(_ws.CostGradient, Dimensions.BatchSize, Dimensions.TauDim));
@@ -390,16 +389,17 @@ public sealed class IlqrSolver
     }
 
     /// <summary>
-    /// Ctilde_t = sym(C_t), with the tau-tau block of the Hessian of the Lagrangian (sum_i
-    /// lambda_{t+1,i} times the Hessian of g_i, at the iterate and costates in the workspace)
-    /// added when <paramref name="tauTau"/>, and H_t,tautheta when <paramref name="mixed"/>, for
-    /// every stage of element b. At the solution the exact gradient mode needs both blocks; the
+    /// After a linearisation at element b's iterate in the workspace: its costates lambda into
+    /// the workspace, then Ctilde_t = sym(C_t), with the tau-tau block of the Hessian of the
+    /// Lagrangian (sum_i lambda_{t+1,i} times the Hessian of g_i) added when
+    /// <paramref name="tauTau"/>, and H_t,tautheta when <paramref name="mixed"/>, for every stage. At the solution the exact gradient mode needs both blocks; the
     /// first-order mode neither (its adjoint runs on sym(C), its dL/dtheta has no mixed term, so
     /// H_t,tautheta stays zero); a Newton step of the iteration (<see cref="Model.Curvature"/>)
     /// the tau-tau block alone.
     /// </summary>
-    private void LagrangianHessians(int b, int worker, bool tauTau, bool mixed)
+    private void CostatesAndLagrangianHessians(int b, int worker, bool tauTau, bool mixed)
     {
+        RiccatiSweep.Costates(_iterData, b, new ViewStageVector(_iterData.c), _ws.Tau, _ws.Lambda, _ws.Scratch[worker]);
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = n + m;
         int p = _dynamics.ParameterCount, nz = N + p;
         double[] h = _hessianBuffer[worker];
@@ -487,14 +487,13 @@ public sealed class IlqrSolver
 
         /// <summary>
         /// The Newton (SQP) step's data after <see cref="Linearize(int)"/>: costates of the iterate,
-        /// then Ctilde_t = sym(C_t) + sum_i lambda_{t+1,i} times the Hessian of g_i into the
-        /// buffer that the solver's final data reads (rewritten at the solution).
+        /// then Ctilde_t = sym(C_t) + sum_i lambda_{t+1,i} times the Hessian of g_i
+        /// (<see cref="CostatesAndLagrangianHessians"/>) into the buffer that the solver's final
+        /// data reads (rewritten at the solution).
         /// </summary>
         public bool Curvature(int b, out LqrData curvatureData)
         {
-            StageScratch s = solver._ws.Scratch[worker];
-            RiccatiSweep.Costates(solver._iterData, b, new ViewStageVector(solver._iterData.c), solver._ws.Tau, solver._ws.Lambda, s);
-            solver.LagrangianHessians(b, worker, tauTau: true, mixed: false);
+            solver.CostatesAndLagrangianHessians(b, worker, tauTau: true, mixed: false);
             curvatureData = solver._finalData;
             return true;
         }
