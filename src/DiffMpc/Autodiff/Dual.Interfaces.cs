@@ -221,23 +221,7 @@ public readonly partial struct Dual<T>
     // To: Dual<T> (identity), T or a built-in number: the value, tangent dropped.
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsBuiltInNumber<TOther>() =>
-        typeof(TOther) == typeof(double) || typeof(TOther) == typeof(float) || typeof(TOther) == typeof(int)
-        || typeof(TOther) == typeof(long) || typeof(TOther) == typeof(Half) || typeof(TOther) == typeof(decimal)
-        || typeof(TOther) == typeof(short) || typeof(TOther) == typeof(sbyte) || typeof(TOther) == typeof(byte)
-        || typeof(TOther) == typeof(ushort) || typeof(TOther) == typeof(uint) || typeof(TOther) == typeof(ulong)
-        || typeof(TOther) == typeof(nint) || typeof(TOther) == typeof(nuint) || typeof(TOther) == typeof(Int128)
-        || typeof(TOther) == typeof(UInt128) || typeof(TOther) == typeof(char);
-
-    private enum Mode
-    {
-        Checked,
-        Saturating,
-        Truncating,
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertFrom<TOther>(TOther value, Mode mode, out Dual<T> result)
+    private static bool TryConvertFrom<TOther>(TOther value, ConversionMode mode, out Dual<T> result)
         where TOther : INumberBase<TOther>
     {
         if (typeof(TOther) == typeof(Dual<T>))
@@ -250,15 +234,9 @@ public readonly partial struct Dual<T>
             result = Constant(Unsafe.As<TOther, T>(ref value));
             return true;
         }
-        if (IsBuiltInNumber<TOther>())
+        if (NumberConversion.IsBuiltInNumber<TOther>())
         {
-            T v = mode switch
-            {
-                Mode.Checked => T.CreateChecked(value),
-                Mode.Saturating => T.CreateSaturating(value),
-                _ => T.CreateTruncating(value),
-            };
-            result = Constant(v);
+            result = Constant(NumberConversion.Create<T, TOther>(value, mode));
             return true;
         }
         result = default;
@@ -266,7 +244,7 @@ public readonly partial struct Dual<T>
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertTo<TOther>(Dual<T> value, Mode mode, out TOther result)
+    private static bool TryConvertTo<TOther>(Dual<T> value, ConversionMode mode, out TOther result)
         where TOther : INumberBase<TOther>
     {
         if (typeof(TOther) == typeof(Dual<T>))
@@ -280,14 +258,9 @@ public readonly partial struct Dual<T>
             result = Unsafe.As<T, TOther>(ref v);
             return true;
         }
-        if (IsBuiltInNumber<TOther>())
+        if (NumberConversion.IsBuiltInNumber<TOther>())
         {
-            result = mode switch
-            {
-                Mode.Checked => TOther.CreateChecked(v),
-                Mode.Saturating => TOther.CreateSaturating(v),
-                _ => TOther.CreateTruncating(v),
-            };
+            result = NumberConversion.Create<TOther, T>(v, mode);
             return true;
         }
         result = default!;
@@ -305,7 +278,7 @@ public readonly partial struct Dual<T>
     /// <exception cref="OverflowException">The value is out of T's range.</exception>
     public static Dual<T> CreateChecked<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Checked, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Checked, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
 
     /// <summary>As <see cref="CreateChecked"/>, saturating at T's range instead of throwing.</summary>
     /// <typeparam name="TOther">The source type.</typeparam>
@@ -314,7 +287,7 @@ public readonly partial struct Dual<T>
     /// <exception cref="NotSupportedException"><typeparamref name="TOther"/> is not supported.</exception>
     public static Dual<T> CreateSaturating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Saturating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Saturating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
 
     /// <summary>As <see cref="CreateChecked"/>, truncating instead of throwing.</summary>
     /// <typeparam name="TOther">The source type.</typeparam>
@@ -323,27 +296,27 @@ public readonly partial struct Dual<T>
     /// <exception cref="NotSupportedException"><typeparamref name="TOther"/> is not supported.</exception>
     public static Dual<T> CreateTruncating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Truncating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Truncating, out Dual<T> result) ? result : ThrowNotSupported<TOther>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static Dual<T> ThrowNotSupported<TOther>() =>
         throw new NotSupportedException($"Cannot convert {typeof(TOther).Name} to Dual<{typeof(T).Name}>.");
 
     static bool INumberBase<Dual<T>>.TryConvertFromChecked<TOther>(TOther value, out Dual<T> result) =>
-        TryConvertFrom(value, Mode.Checked, out result);
+        TryConvertFrom(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<Dual<T>>.TryConvertFromSaturating<TOther>(TOther value, out Dual<T> result) =>
-        TryConvertFrom(value, Mode.Saturating, out result);
+        TryConvertFrom(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<Dual<T>>.TryConvertFromTruncating<TOther>(TOther value, out Dual<T> result) =>
-        TryConvertFrom(value, Mode.Truncating, out result);
+        TryConvertFrom(value, ConversionMode.Truncating, out result);
 
     static bool INumberBase<Dual<T>>.TryConvertToChecked<TOther>(Dual<T> value, out TOther result) =>
-        TryConvertTo(value, Mode.Checked, out result);
+        TryConvertTo(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<Dual<T>>.TryConvertToSaturating<TOther>(Dual<T> value, out TOther result) =>
-        TryConvertTo(value, Mode.Saturating, out result);
+        TryConvertTo(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<Dual<T>>.TryConvertToTruncating<TOther>(Dual<T> value, out TOther result) =>
-        TryConvertTo(value, Mode.Truncating, out result);
+        TryConvertTo(value, ConversionMode.Truncating, out result);
 }

@@ -448,23 +448,7 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
     // ---- Conversions: as Dual<double> (constants from numbers, the value to numbers) ----
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool IsBuiltInNumber<TOther>() =>
-        typeof(TOther) == typeof(double) || typeof(TOther) == typeof(float) || typeof(TOther) == typeof(int)
-        || typeof(TOther) == typeof(long) || typeof(TOther) == typeof(Half) || typeof(TOther) == typeof(decimal)
-        || typeof(TOther) == typeof(short) || typeof(TOther) == typeof(sbyte) || typeof(TOther) == typeof(byte)
-        || typeof(TOther) == typeof(ushort) || typeof(TOther) == typeof(uint) || typeof(TOther) == typeof(ulong)
-        || typeof(TOther) == typeof(nint) || typeof(TOther) == typeof(nuint) || typeof(TOther) == typeof(Int128)
-        || typeof(TOther) == typeof(UInt128) || typeof(TOther) == typeof(char);
-
-    private enum Mode
-    {
-        Checked,
-        Saturating,
-        Truncating,
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertFrom<TOther>(TOther value, Mode mode, out MultiDual<TTangents> result)
+    private static bool TryConvertFrom<TOther>(TOther value, ConversionMode mode, out MultiDual<TTangents> result)
         where TOther : INumberBase<TOther>
     {
         if (typeof(TOther) == typeof(MultiDual<TTangents>))
@@ -472,15 +456,9 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
             result = Unsafe.As<TOther, MultiDual<TTangents>>(ref value);
             return true;
         }
-        if (IsBuiltInNumber<TOther>())
+        if (NumberConversion.IsBuiltInNumber<TOther>())
         {
-            double v = mode switch
-            {
-                Mode.Checked => double.CreateChecked(value),
-                Mode.Saturating => double.CreateSaturating(value),
-                _ => double.CreateTruncating(value),
-            };
-            result = Constant(v);
+            result = Constant(NumberConversion.Create<double, TOther>(value, mode));
             return true;
         }
         result = default;
@@ -488,7 +466,7 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertTo<TOther>(MultiDual<TTangents> value, Mode mode, out TOther result)
+    private static bool TryConvertTo<TOther>(MultiDual<TTangents> value, ConversionMode mode, out TOther result)
         where TOther : INumberBase<TOther>
     {
         if (typeof(TOther) == typeof(MultiDual<TTangents>))
@@ -496,15 +474,9 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
             result = Unsafe.As<MultiDual<TTangents>, TOther>(ref value);
             return true;
         }
-        if (IsBuiltInNumber<TOther>())
+        if (NumberConversion.IsBuiltInNumber<TOther>())
         {
-            double v = value.Value;
-            result = mode switch
-            {
-                Mode.Checked => TOther.CreateChecked(v),
-                Mode.Saturating => TOther.CreateSaturating(v),
-                _ => TOther.CreateTruncating(v),
-            };
+            result = NumberConversion.Create<TOther, double>(value.Value, mode);
             return true;
         }
         result = default!;
@@ -513,37 +485,37 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
 
     public static MultiDual<TTangents> CreateChecked<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Checked, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Checked, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     public static MultiDual<TTangents> CreateSaturating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Saturating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Saturating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     public static MultiDual<TTangents> CreateTruncating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, Mode.Truncating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        TryConvertFrom(value, ConversionMode.Truncating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static MultiDual<TTangents> ThrowNotSupported<TOther>() =>
         throw new NotSupportedException($"Cannot convert {typeof(TOther).Name} to {nameof(MultiDual<TTangents>)}.");
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromChecked<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, Mode.Checked, out result);
+        TryConvertFrom(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromSaturating<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, Mode.Saturating, out result);
+        TryConvertFrom(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromTruncating<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, Mode.Truncating, out result);
+        TryConvertFrom(value, ConversionMode.Truncating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToChecked<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, Mode.Checked, out result);
+        TryConvertTo(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToSaturating<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, Mode.Saturating, out result);
+        TryConvertTo(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToTruncating<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, Mode.Truncating, out result);
+        TryConvertTo(value, ConversionMode.Truncating, out result);
 
     // ---- Formatting and parsing (parsing gives constants) ----
 
