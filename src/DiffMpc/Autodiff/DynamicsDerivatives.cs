@@ -1,5 +1,6 @@
 // Notation: z = (x, u, theta) of length N = n + m + p; g(z) the next state (n);
 // J = dg/dz, [n][N]; H = sum_i lambda_i d^2 g_i / dz^2, [N][N].
+using System.Runtime.Intrinsics;
 using DiffMpc.Internal;
 using DiffMpc.Nonlinear;
 
@@ -8,8 +9,9 @@ namespace DiffMpc.Autodiff;
 /// <summary>
 /// Exact first and second derivatives of an <see cref="IDynamics"/> model by forward-mode dual
 /// numbers carrying several tangents at once: the Jacobian with one multi-tangent evaluation per
-/// block of up to 16 input directions, the Hessian of the Lagrangian lambda' g with one nested
-/// evaluation per row and block of up to 8 columns (upper triangle, mirrored).
+/// block of up to 16 input directions, the Hessian of the Lagrangian lambda' g with one
+/// second-order evaluation (<see cref="HessianRowDual"/>) per row and block of up to 8 columns
+/// (upper triangle, mirrored).
 /// </summary>
 /// <remarks>
 /// <para>Construct one instance per model and thread: it owns the dual-number workspace, so every
@@ -18,7 +20,7 @@ namespace DiffMpc.Autodiff;
 /// <para>Cost per call with N = n + m + p: <see cref="Jacobian"/> ceil(N / 16) model evaluations
 /// (one for N &lt;= 16; or one analytic Jacobian when the model implements
 /// <see cref="IAnalyticDynamics"/>); <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
-/// about N ceil(N / 8) / 2 nested evaluations. Every entry is bitwise the one that a
+/// about N ceil(N / 8) / 2 second-order evaluations. Every entry is bitwise the one that a
 /// <c>Dual&lt;double&gt;</c> evaluation along one direction (a <c>Dual&lt;Dual&lt;double&gt;&gt;</c>
 /// evaluation along a pair of directions) gives: the tangents are independent and each is
 /// computed with the same operations in the same order.</para>
@@ -38,6 +40,10 @@ public sealed class DynamicsDerivatives
     private readonly Workspace<Tangents4> _w4;
     private readonly Workspace<Tangents8> _w8;
     private readonly Workspace<Tangents16> _w16;
+    private readonly HessianRowDual[] _hessianInputs, _hessianOutputs;
+
+    /// <summary>The Hessian columns one <see cref="HessianRowDual"/> evaluation gives.</summary>
+    private const int HessianBlockWidth = 8;
 
     /// <summary>Creates the derivative evaluator and its workspace for one model.</summary>
     /// <param name="model">The dynamics; used through <see cref="IAnalyticDynamics.Jacobian"/> when it implements that interface.</param>
@@ -58,6 +64,8 @@ public sealed class DynamicsDerivatives
         _w4 = new Workspace<Tangents4>(_n, _nz);
         _w8 = new Workspace<Tangents8>(_n, _nz);
         _w16 = new Workspace<Tangents16>(_n, _nz);
+        _hessianInputs = new HessianRowDual[_nz];
+        _hessianOutputs = new HessianRowDual[_n];
     }
 
     /// <summary>The model.</summary>
@@ -181,11 +189,10 @@ public sealed class DynamicsDerivatives
 
     /// <summary>
     /// H[j, k] and H[k, j] for every pair j &lt;= k &lt; <paramref name="columns"/> with j &lt;
-    /// <paramref name="rows"/>: for each row j, nested evaluations over
-    /// <c>Dual&lt;MultiDual&gt;</c> with the outer tangent along e_j and the inner tangents along a
-    /// block of up to 8 directions k, so that one evaluation gives up to 8 entries of the row.
-    /// Entry (j, k) is bitwise the one of a <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation seeded
-    /// along (e_j, e_k).
+    /// <paramref name="rows"/>: for each row j, evaluations over <see cref="HessianRowDual"/>
+    /// with the outer tangent along e_j and the inner tangents along a block of up to 8
+    /// directions k, so that one evaluation gives up to 8 entries of the row. Entry (j, k) is
+    /// bitwise the one of a <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation seeded along (e_j, e_k).
     /// </summary>
     private void NestedEvaluations(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
@@ -193,61 +200,43 @@ public sealed class DynamicsDerivatives
     {
         for (int j = 0; j < rows; j++)
         {
-            int c0 = j;
-            bool first = true;
-            while (c0 < columns)
+            // The first block of row j starts at column j: it also gives column j of the
+            // Jacobian and, for row 0, the value.
+            for (int c0 = j; c0 < columns; c0 += HessianBlockWidth)
             {
-                int width = columns - c0;
-                // The first block of row j starts at column j: it also gives column j of the
-                // Jacobian and the value.
-                Span<double> jac = first ? jacobian : [];
-                Span<double> value = first && j == 0 ? xNext : [];
-                if (width <= 4)
-                {
-                    HessianBlock(_w4, x, u, theta, lambda, hessian, j, c0, width, value, jac);
-                }
-                else if (width <= 8)
-                {
-                    HessianBlock(_w8, x, u, theta, lambda, hessian, j, c0, width, value, jac);
-                }
-                else
-                {
-                    width = Math.Min(width, 8);
-                    HessianBlock(_w8, x, u, theta, lambda, hessian, j, c0, width, value, jac);
-                }
-                c0 += width;
-                first = false;
+                bool first = c0 == j;
+                HessianBlock(x, u, theta, lambda, hessian, j, c0, Math.Min(columns - c0, HessianBlockWidth),
+                    first && j == 0 ? xNext : [], first ? jacobian : []);
             }
         }
     }
 
     /// <summary>
-    /// One nested evaluation: row j of the Lagrangian Hessian at columns c0 .. c0+width-1 (and the
-    /// mirrored column); with non-empty spans also column j of the Jacobian and the value.
+    /// One evaluation over <see cref="HessianRowDual"/>: row j of the Lagrangian Hessian at
+    /// columns c0 .. c0+width-1 (and the mirrored column); with non-empty spans also column j of
+    /// the Jacobian and the value.
     /// </summary>
-    private void HessianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+    private void HessianBlock(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, int j, int c0, int width, Span<double> xNext, Span<double> jacobian)
-        where TT : struct, ITangents<TT>
     {
         int n = _n, m = _m, nz = _nz;
-        Dual<MultiDual<TT>>[] z = w.Z2;
-        Dual<MultiDual<TT>>[] g = w.G2;
-        MultiDual<TT> zero = MultiDual<TT>.Zero, one = MultiDual<TT>.One;
+        HessianRowDual[] z = _hessianInputs;
+        HessianRowDual[] g = _hessianOutputs;
         for (int i = 0; i < nz; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
-            TT inner = i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero;
-            z[i] = new(new(v, inner), i == j ? one : zero);
+            Vector512<double> inner = i >= c0 && i < c0 + width ? Vector512<double>.Zero.WithElement(i - c0, 1.0) : default;
+            z[i] = new(v, inner, i == j ? 1.0 : 0.0, default);
         }
-        _model.Step<Dual<MultiDual<TT>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
-        TT h = TT.Zero;
+        _model.Step<HessianRowDual>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Vector512<double> h = default;
         for (int i = 0; i < n; i++)
         {
-            h += lambda[i] * g[i].Derivative.Tangents;
+            h += lambda[i] * g[i].Second;
         }
         for (int k = 0; k < width; k++)
         {
-            double hk = h[k];
+            double hk = h.GetElement(k);
             hessian[j * nz + c0 + k] = hk;
             hessian[(c0 + k) * nz + j] = hk;
         }
@@ -255,14 +244,14 @@ public sealed class DynamicsDerivatives
         {
             for (int i = 0; i < n; i++)
             {
-                jacobian[i * nz + j] = g[i].Derivative.Value;
+                jacobian[i * nz + j] = g[i].Outer;
             }
         }
         if (!xNext.IsEmpty)
         {
             for (int i = 0; i < n; i++)
             {
-                xNext[i] = g[i].Value.Value;
+                xNext[i] = g[i].Value;
             }
         }
     }
@@ -474,10 +463,6 @@ public sealed class DynamicsDerivatives
         public MultiDual<TT>[] Z1 { get; } = new MultiDual<TT>[nz];
 
         public MultiDual<TT>[] G1 { get; } = new MultiDual<TT>[n];
-
-        public Dual<MultiDual<TT>>[] Z2 { get; } = new Dual<MultiDual<TT>>[nz];
-
-        public Dual<MultiDual<TT>>[] G2 { get; } = new Dual<MultiDual<TT>>[n];
 
         /// <summary>The unit vectors e_0 .. e_{W-1}.</summary>
         public TT[] Units { get; } = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];

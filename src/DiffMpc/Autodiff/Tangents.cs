@@ -103,6 +103,17 @@ internal readonly struct Tangents8 : ITangents<Tangents8>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Tangents8(Vector512<double> v) => _v = v;
 
+    /// <summary>The eight tangents as one vector (component k in element k).</summary>
+    public Vector512<double> Vector
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => _v;
+    }
+
+    /// <summary>The tangents held in <paramref name="vector"/> (component k in element k).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Tangents8 FromVector(Vector512<double> vector) => new(vector);
+
     public static int Width => 8;
 
     public static Tangents8 Zero => default;

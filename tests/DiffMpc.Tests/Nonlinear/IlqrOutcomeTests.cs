@@ -90,7 +90,7 @@ public sealed class IlqrOutcomeTests
         }
     }
 
-    /// <summary>Counts the model's evaluations over first- and second-order (nested) dual numbers.</summary>
+    /// <summary>Counts the model's evaluations over first- and second-order (flat or nested) dual numbers.</summary>
     private sealed class SecondOrderCounter(IDynamics inner) : IDynamics
     {
         public int FirstOrder { get; private set; }
@@ -108,8 +108,9 @@ public sealed class IlqrOutcomeTests
         {
             if (typeof(T) != typeof(double))
             {
-                bool nested = typeof(T).IsGenericType && typeof(T).GetGenericArguments()[0].IsGenericType;
-                if (nested)
+                bool secondOrder = typeof(T) == typeof(DiffMpc.Autodiff.HessianRowDual)
+                    || (typeof(T).IsGenericType && typeof(T).GetGenericArguments()[0].IsGenericType);
+                if (secondOrder)
                 {
                     SecondOrder++;
                 }
