@@ -1,15 +1,19 @@
 // Notation: tau = (x, u) of length N = n + m; phi the cost parameters (q); c(tau; phi) the stage
 // cost; gradient dc/dtau [N], Hessian d^2c/dtau^2 [N][N], mixed d^2c/dtau dphi [N][q].
+using System.Runtime.Intrinsics;
 using DiffMpc.Internal;
 using DiffMpc.Nonlinear;
 
 namespace DiffMpc.Autodiff;
 
 /// <summary>
-/// Exact derivatives of an <see cref="ICost"/> stage cost by forward-mode dual numbers: the
-/// gradient over tau = (x, u) with N <c>Dual&lt;double&gt;</c> evaluations, the Hessian with
-/// N(N+1)/2 <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluations, the mixed derivative with N q of them.
-/// A <see cref="QuadraticCost"/> is differentiated in closed form instead.
+/// Exact derivatives of an <see cref="ICost"/> stage cost by forward-mode dual numbers carrying
+/// up to 8 directions at once: the gradient over tau = (x, u) with ceil(N / 8) multi-tangent
+/// evaluations, the Hessian with one second-order evaluation (<see cref="HessianRowDual"/>) per
+/// row j and block of up to 8 columns k &gt;= j, the mixed derivative with N ceil(q / 8) of them.
+/// Every entry is bitwise what a <c>Dual&lt;double&gt;</c> evaluation along one direction (a
+/// <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation along a pair of directions) gives. A
+/// <see cref="QuadraticCost"/> is differentiated in closed form instead.
 /// </summary>
 /// <remarks>
 /// One instance per cost and thread: it owns the dual-number workspace, so calls after the first
@@ -20,8 +24,12 @@ public sealed class CostDerivatives
     private readonly ICost _cost;
     private readonly QuadraticCost? _quadratic;
     private readonly int _n, _m, _q, _nt;
-    private readonly Dual<double>[] _z1;
-    private readonly Dual<Dual<double>>[] _z2;
+    private readonly MultiDual<Tangents8>[] _z1;
+    private readonly HessianRowDual[] _z2;
+    private readonly Tangents8[] _units;
+
+    /// <summary>The directions one evaluation carries.</summary>
+    private const int BlockWidth = 8;
 
     /// <summary>Creates the derivative evaluator and its workspace.</summary>
     /// <param name="cost">The stage cost.</param>
@@ -48,8 +56,9 @@ public sealed class CostDerivatives
         _m = controlDim;
         _q = cost.ParameterCount;
         _nt = stateDim + controlDim;
-        _z1 = new Dual<double>[_nt + _q];
-        _z2 = new Dual<Dual<double>>[_nt + _q];
+        _z1 = new MultiDual<Tangents8>[_nt + _q];
+        _z2 = new HessianRowDual[_nt + _q];
+        _units = [.. Enumerable.Range(0, BlockWidth).Select(Tangents8.Unit)];
     }
 
     /// <summary>The cost.</summary>
@@ -97,16 +106,17 @@ public sealed class CostDerivatives
         {
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
-        Dual<double>[] z = _z1;
-        DualLoad.Constants(x, u, costParams, z);
+        MultiDual<Tangents8>[] z = _z1;
         double value = 0;
-        for (int j = 0; j < _nt; j++)
+        for (int c0 = 0; c0 < _nt; c0 += BlockWidth)
         {
-            double v = z[j].Value;
-            z[j] = new(v, 1.0);
-            Dual<double> c = _cost.Evaluate<Dual<double>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
-            z[j] = new(v, 0.0);
-            gradient[j] = c.Derivative;
+            int width = Math.Min(_nt - c0, BlockWidth);
+            DualLoad.Seed(x, u, costParams, z, c0, width, _units);
+            MultiDual<Tangents8> c = _cost.Evaluate<MultiDual<Tangents8>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
+            for (int k = 0; k < width; k++)
+            {
+                gradient[c0 + k] = c.Tangents[k];
+            }
             value = c.Value;
         }
         return value;
@@ -133,28 +143,27 @@ public sealed class CostDerivatives
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
         int nt = _nt;
-        Dual<Dual<double>>[] z = _z2;
-        DualLoad.Constants(x, u, costParams, z);
+        HessianRowDual[] z = _z2;
         double value = 0;
         for (int j = 0; j < nt; j++)
         {
-            for (int k = j; k < nt; k++)
+            for (int c0 = j; c0 < nt; c0 += BlockWidth)
             {
-                DualLoad.SeedPair(z, j, k);
-                Dual<Dual<double>> c = _cost.Evaluate<Dual<Dual<double>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, _q));
-                hessian[j * nt + k] = c.Derivative.Derivative;
-                hessian[k * nt + j] = c.Derivative.Derivative;
-                if (k == j)
+                int width = Math.Min(nt - c0, BlockWidth);
+                DualLoad.Seed(x, u, costParams, z, j, c0, width);
+                HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, _q));
+                for (int k = 0; k < width; k++)
                 {
-                    gradient[j] = c.Derivative.Value;
-                    value = c.Value.Value;
+                    double h = c.Second.GetElement(k);
+                    hessian[j * nt + c0 + k] = h;
+                    hessian[(c0 + k) * nt + j] = h;
                 }
-                else
+                if (c0 == j)
                 {
-                    DualLoad.Unseed(z, k);
+                    gradient[j] = c.Outer;
+                    value = c.Value;
                 }
             }
-            DualLoad.Unseed(z, j);
         }
         return value;
     }
@@ -177,18 +186,19 @@ public sealed class CostDerivatives
             return;
         }
         int nt = _nt, q = _q;
-        Dual<Dual<double>>[] z = _z2;
-        DualLoad.Constants(x, u, costParams, z);
+        HessianRowDual[] z = _z2;
         for (int i = 0; i < nt; i++)
         {
-            for (int k = 0; k < q; k++)
+            for (int k0 = 0; k0 < q; k0 += BlockWidth)
             {
-                DualLoad.SeedPair(z, i, nt + k);
-                Dual<Dual<double>> c = _cost.Evaluate<Dual<Dual<double>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, q));
-                DualLoad.Unseed(z, nt + k);
-                mixed[i * q + k] = c.Derivative.Derivative;
+                int width = Math.Min(q - k0, BlockWidth);
+                DualLoad.Seed(x, u, costParams, z, i, nt + k0, width);
+                HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, q));
+                for (int k = 0; k < width; k++)
+                {
+                    mixed[i * q + k0 + k] = c.Second.GetElement(k);
+                }
             }
-            DualLoad.Unseed(z, i);
         }
     }
 

@@ -1,66 +1,44 @@
+using System.Runtime.Intrinsics;
+
 namespace DiffMpc.Autodiff;
 
-/// <summary>Loads (x, u, parameters) as constant dual numbers into one contiguous buffer z.</summary>
+/// <summary>
+/// Loads z = [x; u; p] as dual numbers seeded along blocks of unit directions: the inputs of
+/// every multi-tangent and second-order evaluation of a model or a cost.
+/// </summary>
 internal static class DualLoad
 {
-    /// <summary>z = [x; u; p] with zero tangents.</summary>
-    public static void Constants(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p, Span<Dual<double>> z)
+    /// <summary>
+    /// z = [x; u; p] as multi-tangent numbers with tangent k along e_{start+k} (k &lt; width;
+    /// <paramref name="units"/> holds the unit tangents e_0 .. e_{W-1}), all other tangents zero.
+    /// </summary>
+    public static void Seed<TT>(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p,
+        Span<MultiDual<TT>> z, int start, int width, ReadOnlySpan<TT> units)
+        where TT : struct, ITangents<TT>
     {
-        int k = 0;
-        for (int i = 0; i < x.Length; i++)
+        int n = x.Length, m = u.Length;
+        for (int i = 0; i < z.Length; i++)
         {
-            z[k++] = new(x[i], 0.0);
-        }
-        for (int i = 0; i < u.Length; i++)
-        {
-            z[k++] = new(u[i], 0.0);
-        }
-        for (int i = 0; i < p.Length; i++)
-        {
-            z[k++] = new(p[i], 0.0);
-        }
-    }
-
-    /// <summary>z = [x; u; p] as second-order duals with all tangents zero.</summary>
-    public static void Constants(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p, Span<Dual<Dual<double>>> z)
-    {
-        int k = 0;
-        for (int i = 0; i < x.Length; i++)
-        {
-            z[k++] = Constant2(x[i]);
-        }
-        for (int i = 0; i < u.Length; i++)
-        {
-            z[k++] = Constant2(u[i]);
-        }
-        for (int i = 0; i < p.Length; i++)
-        {
-            z[k++] = Constant2(p[i]);
+            double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
+            z[i] = new(v, i >= start && i < start + width ? units[i - start] : TT.Zero);
         }
     }
 
     /// <summary>
-    /// Seeds the pair of directions (j, k) for one nested-dual evaluation of a second derivative:
-    /// the outer tangent along e_j and the inner one along e_k (both along e_j when j == k).
-    /// <see cref="Unseed"/> restores the constants afterwards.
+    /// z = [x; u; p] as <see cref="HessianRowDual"/> numbers with the outer tangent along
+    /// e_<paramref name="outer"/> and inner tangent k along e_{start+k} (k &lt; width): an
+    /// evaluation then gives the second derivatives along (e_outer, e_{start+k}), as a
+    /// <c>Dual&lt;Dual&lt;double&gt;&gt;</c> seeded along that pair would.
     /// </summary>
-    public static void SeedPair(Span<Dual<Dual<double>>> z, int j, int k)
+    public static void Seed(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p,
+        Span<HessianRowDual> z, int outer, int start, int width)
     {
-        double vj = z[j].Value.Value;
-        if (k == j)
+        int n = x.Length, m = u.Length;
+        for (int i = 0; i < z.Length; i++)
         {
-            z[j] = new(new(vj, 1.0), new(1.0, 0.0));
-        }
-        else
-        {
-            z[j] = new(new(vj, 0.0), new(1.0, 0.0));
-            z[k] = new(new(z[k].Value.Value, 1.0), new(0.0, 0.0));
+            double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
+            Vector512<double> inner = i >= start && i < start + width ? Vector512<double>.Zero.WithElement(i - start, 1.0) : default;
+            z[i] = new(v, inner, i == outer ? 1.0 : 0.0, default);
         }
     }
-
-    /// <summary>Restores entry i of z to a second-order constant (all tangents zero).</summary>
-    public static void Unseed(Span<Dual<Dual<double>>> z, int i) => z[i] = Constant2(z[i].Value.Value);
-
-    /// <summary>A second-order dual constant.</summary>
-    public static Dual<Dual<double>> Constant2(double v) => new(new(v, 0.0), new(0.0, 0.0));
 }

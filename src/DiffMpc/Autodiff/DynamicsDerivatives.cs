@@ -222,12 +222,7 @@ public sealed class DynamicsDerivatives
         int n = _n, m = _m, nz = _nz;
         HessianRowDual[] z = _hessianInputs;
         HessianRowDual[] g = _hessianOutputs;
-        for (int i = 0; i < nz; i++)
-        {
-            double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
-            Vector512<double> inner = i >= c0 && i < c0 + width ? Vector512<double>.Zero.WithElement(i - c0, 1.0) : default;
-            z[i] = new(v, inner, i == j ? 1.0 : 0.0, default);
-        }
+        DualLoad.Seed(x, u, theta, z, j, c0, width);
         _model.Step<HessianRowDual>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
         Vector512<double> h = default;
         for (int i = 0; i < n; i++)
@@ -438,11 +433,7 @@ public sealed class DynamicsDerivatives
         int n = _n, m = _m, nz = _nz;
         MultiDual<TT>[] z = w.Z1;
         MultiDual<TT>[] g = w.G1;
-        for (int i = 0; i < nz; i++)
-        {
-            double v = i < n ? x[i] : i < n + m ? u[i - n] : theta[i - n - m];
-            z[i] = new(v, i >= c0 && i < c0 + width ? w.Units[i - c0] : TT.Zero);
-        }
+        DualLoad.Seed(x, u, theta, z, c0, width, w.Units);
         _model.Step<MultiDual<TT>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
         Span<double> d = stackalloc double[16];
         for (int i = 0; i < n; i++)

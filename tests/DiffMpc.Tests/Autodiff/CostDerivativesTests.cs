@@ -40,6 +40,59 @@ public sealed class CostDerivativesTests
     internal static double[] Rand(Random rng, int count, double lo = -1, double hi = 1) =>
         Enumerable.Range(0, count).Select(_ => lo + (hi - lo) * rng.NextDouble()).ToArray();
 
+    /// <summary>
+    /// Every entry is bitwise the one-direction (Dual&lt;double&gt;) or one-pair
+    /// (Dual&lt;Dual&lt;double&gt;&gt;) evaluation's, at sizes on both sides of the 8-direction
+    /// blocks: N = n + m from 3 to 11, q = 2N from 6 to 22.
+    /// </summary>
+    [Theory]
+    [InlineData(2, 1)]
+    [InlineData(5, 3)]
+    [InlineData(6, 3)]
+    [InlineData(8, 3)]
+    public void GenericCost_IsBitwiseTheOneDirectionEvaluations(int n, int m)
+    {
+        int N = n + m;
+        var cost = new LogCoshCost(n, m);
+        int q = cost.ParameterCount;
+        var d = new CostDerivatives(cost, n, m);
+        var rng = new Random(n * 10 + m);
+        double[] x = Rand(rng, n), u = Rand(rng, m), phi = Rand(rng, q, 0.5, 2);
+        const int t = 2;
+        double[] grad = new double[N], grad2 = new double[N], hess = new double[N * N], mixed = new double[N * q];
+        double value = d.Gradient(t, x, u, phi, grad);
+        double value2 = d.Hessian(t, x, u, phi, grad2, hess);
+        d.MixedDerivative(t, x, u, phi, mixed);
+
+        double[] z = [.. x, .. u, .. phi];
+        Dual<Dual<double>> Pair(int j, int k)
+        {
+            var zd = z.Select((v, i) => new Dual<Dual<double>>(new(v, i == k ? 1.0 : 0.0), new(i == j ? 1.0 : 0.0, 0.0))).ToArray();
+            return cost.Evaluate<Dual<Dual<double>>>(t, zd.AsSpan(0, n), zd.AsSpan(n, m), zd.AsSpan(N));
+        }
+        for (int j = 0; j < N; j++)
+        {
+            var zd = z.Select((v, i) => new Dual<double>(v, i == j ? 1.0 : 0.0)).ToArray();
+            Dual<double> first = cost.Evaluate<Dual<double>>(t, zd.AsSpan(0, n), zd.AsSpan(n, m), zd.AsSpan(N));
+            AssertBitwise(first.Value, value, "value");
+            AssertBitwise(first.Value, value2, "value from Hessian");
+            AssertBitwise(first.Derivative, grad[j], $"gradient[{j}]");
+            AssertBitwise(first.Derivative, grad2[j], $"Hessian call's gradient[{j}]");
+            for (int k = 0; k < N; k++)
+            {
+                AssertBitwise(Pair(Math.Min(j, k), Math.Max(j, k)).Derivative.Derivative, hess[j * N + k], $"H[{j},{k}]");
+            }
+            for (int k = 0; k < q; k++)
+            {
+                AssertBitwise(Pair(j, N + k).Derivative.Derivative, mixed[j * q + k], $"mixed[{j},{k}]");
+            }
+        }
+    }
+
+    private static void AssertBitwise(double expected, double actual, string what) =>
+        Assert.True(BitConverter.DoubleToInt64Bits(expected) == BitConverter.DoubleToInt64Bits(actual),
+            $"{what}: expected {expected:R}, got {actual:R}");
+
     [Fact]
     public void GenericCost_GradientHessianMixed_MatchFiniteDifferences()
     {
