@@ -478,7 +478,9 @@ public sealed class LqrSolver
             RiccatiSweep.Costates(_data, b, new ViewStageVector(_data.c), _ws.Tau, _ws.Lambda, s);
             cost = RiccatiSweep.Cost(_data, b, _ws.Tau);
             residual = KktResidual.Compute(_data, _box, b, _ws, s, out active, out double scale);
-            status = SolutionWriter.CheckAccuracy(status, residual, scale, _box.IsBounded ? Options.Tolerance : 0);
+            status = _box.IsBounded
+                ? SolutionWriter.BoxStatus(status, residual, scale, Options.Tolerance)
+                : SolutionWriter.CheckAccuracy(status, residual, scale);
             if (!double.IsFinite(cost) || !ElementFinite(b))
             {
                 status = SolveStatus.NonFinite;

@@ -13,6 +13,21 @@ internal static class SolutionWriter
             or SolveStatus.NotStrictLocalMinimum or SolveStatus.Inaccurate;
 
     /// <summary>
+    /// The final status of a box-constrained LQR element: a stall (LineSearchFailed) at a point
+    /// whose KKT residual is at the round-off level of its terms (at most
+    /// <see cref="RoundOffResidual"/> times their scale) is Converged, since no step can improve on
+    /// round-off; then <see cref="CheckAccuracy"/>. Without it, whether such a point is reported
+    /// as converged or stalled would depend on the last bits of the arithmetic (the lane and the
+    /// per-element kernels, AVX-512 or AVX2), and so would its gradients.
+    /// </summary>
+    public static SolveStatus BoxStatus(SolveStatus status, double residual, double scale, double tolerance) =>
+        CheckAccuracy(status == SolveStatus.LineSearchFailed && residual <= RoundOffResidual * scale ? SolveStatus.Converged : status,
+            residual, scale, tolerance);
+
+    /// <summary>The KKT residual, relative to the scale of its terms, that counts as round-off (see <see cref="BoxStatus"/>).</summary>
+    public const double RoundOffResidual = 1e-10;
+
+    /// <summary>
     /// Converged, unless the KKT residual is large relative to the scale of its terms: above
     /// max(1e-6, 100 * tolerance), where tolerance is the iterative solver's requested step
     /// tolerance (0 for the direct LQR solve), so a deliberately loose tolerance is not mistaken for

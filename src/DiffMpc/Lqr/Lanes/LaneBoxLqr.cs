@@ -335,7 +335,7 @@ internal sealed class LaneBoxLqr<TV> : ILaneBoxLqr
             bool hasSolution = SolutionWriter.HasTrajectory(st);
             if (hasSolution)
             {
-                st = SolutionWriter.CheckAccuracy(st, Simd.Get(residual, j), Simd.Get(scale, j), o.Tolerance);
+                st = SolutionWriter.BoxStatus(st, Simd.Get(residual, j), Simd.Get(scale, j), o.Tolerance);
                 if (LaneMask.Lane(bad, j))
                 {
                     st = SolveStatus.NonFinite;
