@@ -132,13 +132,14 @@ public sealed class LqrSolver
     /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
     /// <exception cref="ArgumentException">The problem's dimensions differ from the solver's, a
-    /// value is not finite, or <paramref name="uInit"/> has the wrong shape. A solve rejected for
-    /// a non-finite value may leave the solver without a solution (Backward then throws
-    /// <see cref="InvalidOperationException"/>) and its solution object partly overwritten, until
-    /// the next successful solve.</exception>
+    /// value is not finite, or <paramref name="uInit"/> has the wrong shape. A rejected solve, like
+    /// every solve that throws, leaves the solver without a solution (Backward then throws
+    /// <see cref="InvalidOperationException"/>), whichever kernels run, and may have overwritten
+    /// part of its solution object, until the next successful solve.</exception>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public MpcSolution Solve(LqrProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
+        _problem = null;   // until this solve succeeds: a rejected solve keeps no solution on any path
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));

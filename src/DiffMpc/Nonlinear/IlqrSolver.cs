@@ -126,13 +126,16 @@ public sealed class IlqrSolver
     /// <param name="problem">The problems; same dimensions and model as this solver.</param>
     /// <param name="uInit">Optional warm start, shape [T][B][m]; null starts from u = 0 (clamped into the bounds).</param>
     /// <returns>The solver-owned solution (overwritten by the next call).</returns>
-    /// <exception cref="ArgumentException">The problem does not match the solver, or holds an invalid value.</exception>
+    /// <exception cref="ArgumentException">The problem does not match the solver, or holds an invalid value.
+    /// Every solve that throws leaves the solver without a solution (Backward then throws
+    /// <see cref="InvalidOperationException"/>) until the next successful solve.</exception>
     /// <param name="cancellationToken">Cancels a long solve: polled between batch elements and
     /// iterations. A cancelled solve throws <see cref="OperationCanceledException"/> and leaves the
     /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
     public MpcSolution Solve(NonlinearProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
+        _problem = null;   // until this solve succeeds: a solve that throws keeps no solution
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));

@@ -28,6 +28,62 @@ public sealed class ApiMisuseTests
         Assert.Contains("Solve", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A solve that throws leaves no solution to differentiate, on every path (lanes, per-problem
+    /// kernels, box-constrained), whether the data, the bounds or the warm start is rejected;
+    /// before, the per-problem path kept the previous solution and Backward differentiated that.
+    /// </summary>
+    [Theory]
+    [InlineData(0, false)]
+    [InlineData(0, true)]
+    [InlineData(4, false)]
+    [InlineData(4, true)]
+    public void LqrSolver_RejectedSolve_LeavesNoSolution(int laneWidth, bool box)
+    {
+        var dims = new MpcDimensions(5, 8, 3, 2);
+        LqrCase k = RandomLqr.Create(31, dims);
+        int T = dims.Horizon, B = dims.BatchSize, m = dims.ControlDim;
+        double[] lower = Enumerable.Repeat(-1.0, T * B * m).ToArray(), upper = Enumerable.Repeat(1.0, T * B * m).ToArray();
+        LqrProblem problem = box
+            ? new LqrProblem(dims, k.XInit, k.C, k.c, k.F, k.f, StageArray.PerStage(lower), StageArray.PerStage(upper))
+            : k.Problem;
+        var solver = new LqrSolver(dims, null, laneWidth);
+        foreach (Action reject in new Action[]
+        {
+            () => { k.C.Data[40] = double.NaN; },
+            () => { k.XInit[4] = double.PositiveInfinity; },
+            () => { lower[7] = box ? 2.0 : lower[7]; },
+        })
+        {
+            double c40 = k.C.Data[40], x4 = k.XInit[4], l7 = lower[7];
+            Assert.True(solver.Solve(problem).AllConverged);
+            Assert.NotNull(solver.Backward(null, null));
+            reject();
+            if (lower[7] == l7 && k.C.Data[40].Equals(c40) && k.XInit[4].Equals(x4))
+            {
+                continue;   // bounds of a problem without bounds
+            }
+            Assert.ThrowsAny<ArgumentException>(() => solver.Solve(problem));
+            Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+            (k.C.Data[40], k.XInit[4], lower[7]) = (c40, x4, l7);
+        }
+        Assert.True(solver.Solve(problem).AllConverged);
+        Assert.ThrowsAny<ArgumentException>(() => solver.Solve(problem, new double[3]));   // warm start of the wrong shape
+        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+    }
+
+    [Fact]
+    public void IlqrSolver_RejectedSolve_LeavesNoSolution()
+    {
+        PendulumInstance k = new PendulumSpec(4, 2, PerStageCost: false, BoundMode: 0, Seed: 3).Build();
+        var solver = new IlqrSolver(k.Problem.Dimensions, k.Problem.Dynamics);
+        Assert.NotNull(solver.Solve(k.Problem));
+        Assert.NotNull(solver.Backward(null, null));
+        k.Problem.XInit[1] = double.NaN;
+        Assert.ThrowsAny<ArgumentException>(() => solver.Solve(k.Problem));
+        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+    }
+
     public static TheoryData<string, int, int, double> WrongGradients => new()
     {
         { "dLdx", 11, 8, 0 },          // one value short
