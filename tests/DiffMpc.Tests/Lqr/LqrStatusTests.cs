@@ -386,10 +386,11 @@ public sealed class LqrStatusTests
     private static (MpcSolution, MpcGradients) SolveAlone(LqrCase lqr, double[] wx, double[] wu, int b)
     {
         LqrCase single = lqr.Single(b);
-        MpcSolution s = Mpc.Solve(single.Problem);
+        LqrSolver solver = AloneSolver.For(lqr.Dims);
+        MpcSolution s = solver.Solve(single.Problem);
         Assert.True(s.AllConverged);
         int T = lqr.T, B = lqr.B;
-        MpcGradients g = Mpc.Backward(s, Slice(wx, T, B, lqr.N, b), Slice(wu, T, B, lqr.M, b));
+        MpcGradients g = solver.Backward(Slice(wx, T, B, lqr.N, b), Slice(wu, T, B, lqr.M, b));
         return (s, g);
     }
 

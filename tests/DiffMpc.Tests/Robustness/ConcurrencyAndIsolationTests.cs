@@ -155,8 +155,9 @@ public sealed class ConcurrencyAndIsolationTests
             LqrInstance alone = LqrInstance.FromArrays(spec with { B = 1 }, single,
                 lo is null ? null : StageArray.PerStage(Batch.Slice(lo.Data, T, B, m, b)),
                 hi is null ? null : StageArray.PerStage(Batch.Slice(hi.Data, T, B, m, b)));
-            MpcSolution s1 = Mpc.Solve(alone.Problem);
-            var g1 = Batch.Copy(Mpc.Backward(s1, Batch.Slice(wx, T, B, n, b), Batch.Slice(wu, T, B, m, b)));
+            LqrSolver solver = AloneSolver.For(spec.Dims);
+            MpcSolution s1 = solver.Solve(alone.Problem);
+            var g1 = Batch.Copy(solver.Backward(Batch.Slice(wx, T, B, n, b), Batch.Slice(wu, T, B, m, b)));
             AssertElement(all, grads, Batch.Copy(s1), g1, b, T, B, n, m);
         }
     }
