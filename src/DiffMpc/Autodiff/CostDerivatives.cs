@@ -8,9 +8,10 @@ namespace DiffMpc.Autodiff;
 
 /// <summary>
 /// Exact derivatives of an <see cref="ICost"/> stage cost by forward-mode dual numbers carrying
-/// up to 8 directions at once: the gradient over tau = (x, u) with ceil(N / 8) multi-tangent
-/// evaluations, the Hessian with one second-order evaluation (<see cref="HessianRowDual"/>) per
-/// row j and block of up to 8 columns k &gt;= j, the mixed derivative with N ceil(q / 8) of them.
+/// up to W = 8 directions at once (4 where Vector512 is emulated): the gradient over tau = (x, u)
+/// with ceil(N / W) multi-tangent evaluations, the Hessian with one second-order evaluation
+/// (<see cref="HessianRowDual"/>) per row j and block of up to W columns k &gt;= j, the mixed
+/// derivative with N ceil(q / W) of them.
 /// Every entry is bitwise what a <c>Dual&lt;double&gt;</c> evaluation along one direction (a
 /// <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation along a pair of directions) gives. A
 /// <see cref="QuadraticCost"/> is differentiated in closed form instead.
@@ -24,12 +25,15 @@ public sealed class CostDerivatives
     private readonly ICost _cost;
     private readonly QuadraticCost? _quadratic;
     private readonly int _n, _m, _q, _nt;
-    private readonly MultiDual<Tangents8>[] _z1;
-    private readonly HessianRowDual[] _z2;
-    private readonly Tangents8[] _units;
+    private readonly MultiDual<Tangents8>[] _z8;
+    private readonly MultiDual<Tangents4>[] _z4;
+    private readonly HessianRowDual[] _zRow;
+    private readonly Dual<MultiDual<Tangents4>>[] _zNested;
+    private readonly Tangents8[] _units8;
+    private readonly Tangents4[] _units4;
 
-    /// <summary>The directions one evaluation carries.</summary>
-    private const int BlockWidth = 8;
+    /// <summary>The directions one evaluation carries: 8, or 4 where Vector512 is emulated (<see cref="DynamicsDerivatives.WideTangents"/>).</summary>
+    private static int BlockWidth => DynamicsDerivatives.WideTangents ? 8 : 4;
 
     /// <summary>Creates the derivative evaluator and its workspace.</summary>
     /// <param name="cost">The stage cost.</param>
@@ -56,9 +60,12 @@ public sealed class CostDerivatives
         _m = controlDim;
         _q = cost.ParameterCount;
         _nt = stateDim + controlDim;
-        _z1 = new MultiDual<Tangents8>[_nt + _q];
-        _z2 = new HessianRowDual[_nt + _q];
-        _units = [.. Enumerable.Range(0, BlockWidth).Select(Tangents8.Unit)];
+        _z8 = new MultiDual<Tangents8>[_nt + _q];
+        _z4 = new MultiDual<Tangents4>[_nt + _q];
+        _zRow = new HessianRowDual[_nt + _q];
+        _zNested = new Dual<MultiDual<Tangents4>>[_nt + _q];
+        _units8 = [.. Enumerable.Range(0, 8).Select(Tangents8.Unit)];
+        _units4 = [.. Enumerable.Range(0, 4).Select(Tangents4.Unit)];
     }
 
     /// <summary>The cost.</summary>
@@ -106,13 +113,22 @@ public sealed class CostDerivatives
         {
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
-        MultiDual<Tangents8>[] z = _z1;
+        return DynamicsDerivatives.WideTangents
+            ? GradientBlocks(t, x, u, costParams, gradient, _z8, _units8)
+            : GradientBlocks(t, x, u, costParams, gradient, _z4, _units4);
+    }
+
+    /// <summary>The gradient in blocks of TT's width, one multi-tangent evaluation each; returns the value.</summary>
+    private double GradientBlocks<TT>(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> costParams,
+        Span<double> gradient, MultiDual<TT>[] z, TT[] units)
+        where TT : struct, ITangents<TT>
+    {
         double value = 0;
-        for (int c0 = 0; c0 < _nt; c0 += BlockWidth)
+        for (int c0 = 0; c0 < _nt; c0 += TT.Width)
         {
-            int width = Math.Min(_nt - c0, BlockWidth);
-            DualLoad.Seed(x, u, costParams, z, c0, width, _units);
-            MultiDual<Tangents8> c = _cost.Evaluate<MultiDual<Tangents8>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
+            int width = Math.Min(_nt - c0, TT.Width);
+            DualLoad.Seed(x, u, costParams, z, c0, width, units);
+            MultiDual<TT> c = _cost.Evaluate<MultiDual<TT>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
             for (int k = 0; k < width; k++)
             {
                 gradient[c0 + k] = c.Tangents[k];
@@ -142,26 +158,24 @@ public sealed class CostDerivatives
             _quadratic.Hessian(costParams, hessian);
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
-        int nt = _nt;
-        HessianRowDual[] z = _z2;
+        int nt = _nt, w = BlockWidth;
+        Span<double> row = stackalloc double[8];
         double value = 0;
         for (int j = 0; j < nt; j++)
         {
-            for (int c0 = j; c0 < nt; c0 += BlockWidth)
+            for (int c0 = j; c0 < nt; c0 += w)
             {
-                int width = Math.Min(nt - c0, BlockWidth);
-                DualLoad.Seed(x, u, costParams, z, j, c0, width);
-                HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, _q));
+                int width = Math.Min(nt - c0, w);
+                (double v, double dj) = SecondDerivatives(t, x, u, costParams, j, c0, width, row);
                 for (int k = 0; k < width; k++)
                 {
-                    double h = c.Second.GetElement(k);
-                    hessian[j * nt + c0 + k] = h;
-                    hessian[(c0 + k) * nt + j] = h;
+                    hessian[j * nt + c0 + k] = row[k];
+                    hessian[(c0 + k) * nt + j] = row[k];
                 }
                 if (c0 == j)
                 {
-                    gradient[j] = c.Outer;
-                    value = c.Value;
+                    gradient[j] = dj;
+                    value = v;
                 }
             }
         }
@@ -185,21 +199,46 @@ public sealed class CostDerivatives
             _quadratic.Mixed(x, u, mixed);
             return;
         }
-        int nt = _nt, q = _q;
-        HessianRowDual[] z = _z2;
+        int nt = _nt, q = _q, w = BlockWidth;
         for (int i = 0; i < nt; i++)
         {
-            for (int k0 = 0; k0 < q; k0 += BlockWidth)
+            for (int k0 = 0; k0 < q; k0 += w)
             {
-                int width = Math.Min(q - k0, BlockWidth);
-                DualLoad.Seed(x, u, costParams, z, i, nt + k0, width);
-                HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(nt, q));
-                for (int k = 0; k < width; k++)
-                {
-                    mixed[i * q + k0 + k] = c.Second.GetElement(k);
-                }
+                int width = Math.Min(q - k0, w);
+                SecondDerivatives(t, x, u, costParams, i, nt + k0, width, mixed.Slice(i * q + k0, width));
             }
         }
+    }
+
+    /// <summary>
+    /// One second-order evaluation: d^2c / dz_outer dz_{start+k} into <paramref name="second"/>[k]
+    /// (k &lt; width &lt;= <see cref="BlockWidth"/>); returns the value and dc/dz_outer. Over
+    /// <see cref="HessianRowDual"/>, or the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c>
+    /// where Vector512 is emulated; the same bits either way.
+    /// </summary>
+    private (double Value, double Outer) SecondDerivatives(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
+        ReadOnlySpan<double> costParams, int outer, int start, int width, Span<double> second)
+    {
+        int n = _n, m = _m, nt = _nt, q = _q;
+        if (DynamicsDerivatives.WideTangents)
+        {
+            HessianRowDual[] z = _zRow;
+            DualLoad.Seed(x, u, costParams, z, outer, start, width);
+            HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(nt, q));
+            for (int k = 0; k < width; k++)
+            {
+                second[k] = c.Second.GetElement(k);
+            }
+            return (c.Value, c.Outer);
+        }
+        Dual<MultiDual<Tangents4>>[] zn = _zNested;
+        DualLoad.Seed(x, u, costParams, zn, outer, start, width, _units4);
+        Dual<MultiDual<Tangents4>> cn = _cost.Evaluate<Dual<MultiDual<Tangents4>>>(t, zn.AsSpan(0, n), zn.AsSpan(n, m), zn.AsSpan(nt, q));
+        for (int k = 0; k < width; k++)
+        {
+            second[k] = cn.Derivative.Tangents[k];
+        }
+        return (cn.Value.Value, cn.Derivative.Value);
     }
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> costParams)

@@ -25,6 +25,24 @@ internal static class DualLoad
     }
 
     /// <summary>
+    /// z = [x; u; p] as nested numbers with the outer tangent along e_<paramref name="outer"/>
+    /// and inner tangent k along e_{start+k} (k &lt; width): the same seeds as the
+    /// <see cref="HessianRowDual"/> overload, in the nested type.
+    /// </summary>
+    public static void Seed<TT>(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p,
+        Span<Dual<MultiDual<TT>>> z, int outer, int start, int width, ReadOnlySpan<TT> units)
+        where TT : struct, ITangents<TT>
+    {
+        int n = x.Length, m = u.Length;
+        for (int i = 0; i < z.Length; i++)
+        {
+            double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
+            TT inner = i >= start && i < start + width ? units[i - start] : TT.Zero;
+            z[i] = new(new(v, inner), i == outer ? MultiDual<TT>.One : MultiDual<TT>.Zero);
+        }
+    }
+
+    /// <summary>
     /// z = [x; u; p] as <see cref="HessianRowDual"/> numbers with the outer tangent along
     /// e_<paramref name="outer"/> and inner tangent k along e_{start+k} (k &lt; width): an
     /// evaluation then gives the second derivatives along (e_outer, e_{start+k}), as a

@@ -43,7 +43,7 @@ public sealed class DynamicsDerivatives
     private readonly HessianRowDual[] _hessianInputs, _hessianOutputs;
 
     /// <summary>The Hessian columns one <see cref="HessianRowDual"/> evaluation gives.</summary>
-    private const int HessianBlockWidth = 8;
+    private const int HessianRowDualWidth = 8;
 
     /// <summary>Creates the derivative evaluator and its workspace for one model.</summary>
     /// <param name="model">The dynamics; used through <see cref="IAnalyticDynamics.Jacobian"/> when it implements that interface.</param>
@@ -198,16 +198,70 @@ public sealed class DynamicsDerivatives
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
         int columns)
     {
+        int blockWidth = WideTangents ? HessianRowDualWidth : 4;
         for (int j = 0; j < rows; j++)
         {
             // The first block of row j starts at column j: it also gives column j of the
             // Jacobian and, for row 0, the value.
-            for (int c0 = j; c0 < columns; c0 += HessianBlockWidth)
+            for (int c0 = j; c0 < columns; c0 += blockWidth)
             {
                 bool first = c0 == j;
-                HessianBlock(x, u, theta, lambda, hessian, j, c0, Math.Min(columns - c0, HessianBlockWidth),
-                    first && j == 0 ? xNext : [], first ? jacobian : []);
+                int width = Math.Min(columns - c0, blockWidth);
+                Span<double> value = first && j == 0 ? xNext : [], jac = first ? jacobian : [];
+                if (WideTangents)
+                {
+                    HessianBlock(x, u, theta, lambda, hessian, j, c0, width, value, jac);
+                }
+                else
+                {
+                    NestedHessianBlock(_w4, x, u, theta, lambda, hessian, j, c0, width, value, jac);
+                }
             }
+        }
+    }
+
+    /// <summary>
+    /// True where Vector512 is hardware-accelerated: tangents then go 8 or 16 per evaluation
+    /// (<see cref="Tangents8"/>, <see cref="Tangents16"/>, <see cref="HessianRowDual"/>). Elsewhere
+    /// (AVX2 only, ARM64) Vector512 arithmetic is emulated in software, several times slower per
+    /// tangent than 4 per evaluation in <see cref="Tangents4"/> (a cartpole Jacobian of 10 columns:
+    /// 2,100 ns over Tangents16 against ~600 ns over three Tangents4 evaluations; its Lagrangian
+    /// Hessian 15.9 us over HessianRowDual), so 4-wide blocks are used there. Every entry is the
+    /// same bits either way.
+    /// </summary>
+    internal static bool WideTangents => Vector512.IsHardwareAccelerated;
+
+    /// <summary>
+    /// As <see cref="HessianBlock"/>, over the nested <c>Dual&lt;MultiDual&lt;TT&gt;&gt;</c> (the
+    /// narrow-vector machines' path: see <see cref="WideTangents"/>).
+    /// </summary>
+    private void NestedHessianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+        ReadOnlySpan<double> lambda, Span<double> hessian, int j, int c0, int width, Span<double> xNext, Span<double> jacobian)
+        where TT : struct, ITangents<TT>
+    {
+        int n = _n, m = _m, nz = _nz;
+        Dual<MultiDual<TT>>[] z = w.Z2;
+        Dual<MultiDual<TT>>[] g = w.G2;
+        DualLoad.Seed(x, u, theta, z, j, c0, width, w.Units);
+        _model.Step<Dual<MultiDual<TT>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        TT h = TT.Zero;
+        for (int i = 0; i < n; i++)
+        {
+            h += lambda[i] * g[i].Derivative.Tangents;
+        }
+        for (int k = 0; k < width; k++)
+        {
+            double hk = h[k];
+            hessian[j * nz + c0 + k] = hk;
+            hessian[(c0 + k) * nz + j] = hk;
+        }
+        for (int i = 0; i < n && !jacobian.IsEmpty; i++)
+        {
+            jacobian[i * nz + j] = g[i].Derivative.Value;
+        }
+        for (int i = 0; i < n && !xNext.IsEmpty; i++)
+        {
+            xNext[i] = g[i].Value.Value;
         }
     }
 
@@ -408,8 +462,9 @@ public sealed class DynamicsDerivatives
         {
             int width = cols - c0;
             Span<double> value = c0 == 0 ? xNext : [];
-            if (width <= 4)
+            if (width <= 4 || !WideTangents)
             {
+                width = Math.Min(width, 4);
                 JacobianBlock(_w4, x, u, theta, c0, width, value, jacobian);
             }
             else if (width <= 8)
@@ -454,6 +509,10 @@ public sealed class DynamicsDerivatives
         public MultiDual<TT>[] Z1 { get; } = new MultiDual<TT>[nz];
 
         public MultiDual<TT>[] G1 { get; } = new MultiDual<TT>[n];
+
+        public Dual<MultiDual<TT>>[] Z2 { get; } = new Dual<MultiDual<TT>>[nz];
+
+        public Dual<MultiDual<TT>>[] G2 { get; } = new Dual<MultiDual<TT>>[n];
 
         /// <summary>The unit vectors e_0 .. e_{W-1}.</summary>
         public TT[] Units { get; } = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];
