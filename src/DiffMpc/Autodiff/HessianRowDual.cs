@@ -29,7 +29,7 @@ namespace DiffMpc.Autodiff;
 /// </remarks>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000:Do not declare static members on generic types",
     Justification = "A generic-math number type must expose its operations as static members (interface contract).")]
-internal readonly struct HessianRowDual : IFloatingPointIeee754<HessianRowDual>
+internal readonly struct HessianRowDual : IFloatingPointIeee754<HessianRowDual>, IDoubleValued<HessianRowDual>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public HessianRowDual(double value, Vector512<double> inner, double outer, Vector512<double> second)
@@ -396,75 +396,39 @@ internal readonly struct HessianRowDual : IFloatingPointIeee754<HessianRowDual>
 
     // ---- Conversions: constants from built-in numbers, the value to them (as the nested type) ----
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertFrom<TOther>(TOther value, ConversionMode mode, out HessianRowDual result)
-        where TOther : INumberBase<TOther>
-    {
-        if (typeof(TOther) == typeof(HessianRowDual))
-        {
-            result = Unsafe.As<TOther, HessianRowDual>(ref value);
-            return true;
-        }
-        if (NumberConversion.IsBuiltInNumber<TOther>())
-        {
-            result = Constant(NumberConversion.Create<double, TOther>(value, mode));
-            return true;
-        }
-        result = default;
-        return false;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertTo<TOther>(HessianRowDual value, ConversionMode mode, out TOther result)
-        where TOther : INumberBase<TOther>
-    {
-        if (typeof(TOther) == typeof(HessianRowDual))
-        {
-            result = Unsafe.As<HessianRowDual, TOther>(ref value);
-            return true;
-        }
-        if (NumberConversion.IsBuiltInNumber<TOther>())
-        {
-            result = NumberConversion.Create<TOther, double>(value.Value, mode);
-            return true;
-        }
-        result = default!;
-        return false;
-    }
-
     public static HessianRowDual CreateChecked<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Checked, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Checked, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
 
     public static HessianRowDual CreateSaturating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Saturating, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Saturating, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
 
     public static HessianRowDual CreateTruncating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Truncating, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Truncating, out HessianRowDual result) ? result : ThrowNotSupported<TOther>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static HessianRowDual ThrowNotSupported<TOther>() =>
         throw new NotSupportedException($"Cannot convert {typeof(TOther).Name} to {nameof(HessianRowDual)}.");
 
     static bool INumberBase<HessianRowDual>.TryConvertFromChecked<TOther>(TOther value, out HessianRowDual result) =>
-        TryConvertFrom(value, ConversionMode.Checked, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<HessianRowDual>.TryConvertFromSaturating<TOther>(TOther value, out HessianRowDual result) =>
-        TryConvertFrom(value, ConversionMode.Saturating, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<HessianRowDual>.TryConvertFromTruncating<TOther>(TOther value, out HessianRowDual result) =>
-        TryConvertFrom(value, ConversionMode.Truncating, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Truncating, out result);
 
     static bool INumberBase<HessianRowDual>.TryConvertToChecked<TOther>(HessianRowDual value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Checked, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<HessianRowDual>.TryConvertToSaturating<TOther>(HessianRowDual value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Saturating, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<HessianRowDual>.TryConvertToTruncating<TOther>(HessianRowDual value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Truncating, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Truncating, out result);
 
     // ---- Formatting and parsing (as the nested type; parsing gives constants) ----
 

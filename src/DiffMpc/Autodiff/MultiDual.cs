@@ -21,7 +21,7 @@ namespace DiffMpc.Autodiff;
 /// <typeparam name="TTangents">The tangent vector type, fixing W.</typeparam>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1000:Do not declare static members on generic types",
     Justification = "A generic-math number type must expose its operations as static members (interface contract).")]
-internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<TTangents>>
+internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<TTangents>>, IDoubleValued<MultiDual<TTangents>>
     where TTangents : struct, ITangents<TTangents>
 {
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -447,75 +447,39 @@ internal readonly struct MultiDual<TTangents> : IFloatingPointIeee754<MultiDual<
 
     // ---- Conversions: as Dual<double> (constants from numbers, the value to numbers) ----
 
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertFrom<TOther>(TOther value, ConversionMode mode, out MultiDual<TTangents> result)
-        where TOther : INumberBase<TOther>
-    {
-        if (typeof(TOther) == typeof(MultiDual<TTangents>))
-        {
-            result = Unsafe.As<TOther, MultiDual<TTangents>>(ref value);
-            return true;
-        }
-        if (NumberConversion.IsBuiltInNumber<TOther>())
-        {
-            result = Constant(NumberConversion.Create<double, TOther>(value, mode));
-            return true;
-        }
-        result = default;
-        return false;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static bool TryConvertTo<TOther>(MultiDual<TTangents> value, ConversionMode mode, out TOther result)
-        where TOther : INumberBase<TOther>
-    {
-        if (typeof(TOther) == typeof(MultiDual<TTangents>))
-        {
-            result = Unsafe.As<MultiDual<TTangents>, TOther>(ref value);
-            return true;
-        }
-        if (NumberConversion.IsBuiltInNumber<TOther>())
-        {
-            result = NumberConversion.Create<TOther, double>(value.Value, mode);
-            return true;
-        }
-        result = default!;
-        return false;
-    }
-
     public static MultiDual<TTangents> CreateChecked<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Checked, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Checked, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     public static MultiDual<TTangents> CreateSaturating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Saturating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Saturating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     public static MultiDual<TTangents> CreateTruncating<TOther>(TOther value)
         where TOther : INumberBase<TOther> =>
-        TryConvertFrom(value, ConversionMode.Truncating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
+        NumberConversion.TryConvertFrom(value, ConversionMode.Truncating, out MultiDual<TTangents> result) ? result : ThrowNotSupported<TOther>();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static MultiDual<TTangents> ThrowNotSupported<TOther>() =>
         throw new NotSupportedException($"Cannot convert {typeof(TOther).Name} to {nameof(MultiDual<TTangents>)}.");
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromChecked<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, ConversionMode.Checked, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromSaturating<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, ConversionMode.Saturating, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertFromTruncating<TOther>(TOther value, out MultiDual<TTangents> result) =>
-        TryConvertFrom(value, ConversionMode.Truncating, out result);
+        NumberConversion.TryConvertFrom(value, ConversionMode.Truncating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToChecked<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Checked, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Checked, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToSaturating<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Saturating, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Saturating, out result);
 
     static bool INumberBase<MultiDual<TTangents>>.TryConvertToTruncating<TOther>(MultiDual<TTangents> value, out TOther result) =>
-        TryConvertTo(value, ConversionMode.Truncating, out result);
+        NumberConversion.TryConvertTo(value, ConversionMode.Truncating, out result);
 
     // ---- Formatting and parsing (parsing gives constants) ----
 

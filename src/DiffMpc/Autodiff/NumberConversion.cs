@@ -16,9 +16,22 @@ internal enum ConversionMode
     Truncating,
 }
 
+/// <summary>A dual number whose value is a double: what <see cref="NumberConversion"/> needs to convert it.</summary>
+/// <typeparam name="TSelf">The implementing struct.</typeparam>
+internal interface IDoubleValued<TSelf>
+    where TSelf : struct, IDoubleValued<TSelf>
+{
+    /// <summary>The value (the number without its derivatives).</summary>
+    double Value { get; }
+
+    /// <summary>The constant <paramref name="value"/>: every derivative zero.</summary>
+    static abstract TSelf Constant(double value);
+}
+
 /// <summary>
 /// The conversions the dual-number types share: which numbers they convert from and to (the
-/// built-in ones), and the one switch over <see cref="ConversionMode"/>.
+/// built-in ones), the one switch over <see cref="ConversionMode"/>, and the INumberBase
+/// TryConvert pair of the double-valued types.
 /// </summary>
 internal static class NumberConversion
 {
@@ -42,4 +55,50 @@ internal static class NumberConversion
             ConversionMode.Saturating => TTarget.CreateSaturating(value),
             _ => TTarget.CreateTruncating(value),
         };
+
+    /// <summary>
+    /// <paramref name="value"/> as a TSelf: itself when TOther is TSelf, a constant when it is a
+    /// built-in number; false for any other type.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryConvertFrom<TSelf, TOther>(TOther value, ConversionMode mode, out TSelf result)
+        where TSelf : struct, IDoubleValued<TSelf>
+        where TOther : INumberBase<TOther>
+    {
+        if (typeof(TOther) == typeof(TSelf))
+        {
+            result = Unsafe.As<TOther, TSelf>(ref value);
+            return true;
+        }
+        if (IsBuiltInNumber<TOther>())
+        {
+            result = TSelf.Constant(Create<double, TOther>(value, mode));
+            return true;
+        }
+        result = default;
+        return false;
+    }
+
+    /// <summary>
+    /// <paramref name="value"/> as a TOther: itself when TOther is TSelf, its value (derivatives
+    /// dropped) when TOther is a built-in number; false for any other type.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool TryConvertTo<TSelf, TOther>(TSelf value, ConversionMode mode, out TOther result)
+        where TSelf : struct, IDoubleValued<TSelf>
+        where TOther : INumberBase<TOther>
+    {
+        if (typeof(TOther) == typeof(TSelf))
+        {
+            result = Unsafe.As<TSelf, TOther>(ref value);
+            return true;
+        }
+        if (IsBuiltInNumber<TOther>())
+        {
+            result = Create<TOther, double>(value.Value, mode);
+            return true;
+        }
+        result = default!;
+        return false;
+    }
 }
