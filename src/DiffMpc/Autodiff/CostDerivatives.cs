@@ -1,5 +1,6 @@
 // Notation: tau = (x, u) of length N = n + m; phi the cost parameters (q); c(tau; phi) the stage
 // cost; gradient dc/dtau [N], Hessian d^2c/dtau^2 [N][N], mixed d^2c/dtau dphi [N][q].
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DiffMpc.Internal;
 using DiffMpc.Nonlinear;
@@ -225,9 +226,11 @@ public sealed class CostDerivatives
             HessianRowDual[] z = _zRow;
             DualLoad.Seed(x, u, costParams, z, outer, start, width);
             HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(nt, q));
+            Span<double> all = stackalloc double[8];   // one store, then scalar reads (see DynamicsDerivatives.HessianBlock)
+            c.Second.StoreUnsafe(ref MemoryMarshal.GetReference(all));
             for (int k = 0; k < width; k++)
             {
-                second[k] = c.Second.GetElement(k);
+                second[k] = all[k];
             }
             return (c.Value, c.Outer);
         }

@@ -52,11 +52,15 @@ internal static class DualLoad
         Span<HessianRowDual> z, int outer, int start, int width)
     {
         int n = x.Length, m = u.Length;
+        ReadOnlySpan<Vector512<double>> units = Units8;
         for (int i = 0; i < z.Length; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
-            Vector512<double> inner = i >= start && i < start + width ? Vector512<double>.Zero.WithElement(i - start, 1.0) : default;
+            Vector512<double> inner = i >= start && i < start + width ? units[i - start] : default;
             z[i] = new(v, inner, i == outer ? 1.0 : 0.0, default);
         }
     }
+
+    /// <summary>The unit vectors e_0 .. e_7 of <see cref="HessianRowDual.Inner"/>.</summary>
+    private static readonly Vector512<double>[] Units8 = [.. Enumerable.Range(0, 8).Select(k => Vector512<double>.Zero.WithElement(k, 1.0))];
 }

@@ -1,5 +1,6 @@
 // Notation: z = (x, u, theta) of length N = n + m + p; g(z) the next state (n);
 // J = dg/dz, [n][N]; H = sum_i lambda_i d^2 g_i / dz^2, [N][N].
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DiffMpc.Internal;
 using DiffMpc.Nonlinear;
@@ -283,9 +284,13 @@ public sealed class DynamicsDerivatives
         {
             h += lambda[i] * g[i].Second;
         }
+        // One store of the row block, then scalar reads (an element read by index from a vector
+        // register spills the vector each time).
+        Span<double> row = stackalloc double[HessianRowDualWidth];
+        h.StoreUnsafe(ref MemoryMarshal.GetReference(row));
         for (int k = 0; k < width; k++)
         {
-            double hk = h.GetElement(k);
+            double hk = row[k];
             hessian[j * nz + c0 + k] = hk;
             hessian[(c0 + k) * nz + j] = hk;
         }
