@@ -18,10 +18,12 @@ namespace DiffMpc.Autodiff;
 /// <para>Construct one instance per model and thread: it owns the dual-number workspace, so every
 /// call after the first (which JIT-compiles the model for the dual types) allocates nothing. An
 /// instance is not safe for concurrent use; the model itself is shared.</para>
-/// <para>Cost per call with N = n + m + p: <see cref="Jacobian"/> ceil(N / 16) model evaluations
-/// (one for N &lt;= 16; or one analytic Jacobian when the model implements
-/// <see cref="IAnalyticDynamics"/>); <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
-/// about N ceil(N / 8) / 2 second-order evaluations. Every entry is bitwise the one that a
+/// <para>Cost per call with N = n + m + p, where AVX-512 accelerates Vector512:
+/// <see cref="Jacobian"/> ceil(N / 16) model evaluations (one for N &lt;= 16; or one analytic
+/// Jacobian when the model implements <see cref="IAnalyticDynamics"/>);
+/// <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
+/// about N ceil(N / 8) / 2 second-order evaluations. Elsewhere both take blocks of 4 directions
+/// (<see cref="WideTangents"/>): ceil(N / 4) and about N ceil(N / 4) / 2. Every entry is bitwise the one that a
 /// <c>Dual&lt;double&gt;</c> evaluation along one direction (a <c>Dual&lt;Dual&lt;double&gt;&gt;</c>
 /// evaluation along a pair of directions) gives: the tangents are independent and each is
 /// computed with the same operations in the same order.</para>
