@@ -9,10 +9,10 @@ namespace DiffMpc.Autodiff;
 
 /// <summary>
 /// Exact derivatives of an <see cref="ICost"/> stage cost by forward-mode dual numbers carrying
-/// up to W = 8 directions at once (4 where Vector512 is emulated): the gradient over tau = (x, u)
-/// with ceil(N / W) multi-tangent evaluations, the Hessian with one second-order evaluation
-/// (<see cref="HessianRowDual"/>) per row j and block of up to W columns k &gt;= j, the mixed
-/// derivative with N ceil(q / W) of them.
+/// up to 8 directions at once: the gradient over tau = (x, u) with ceil(N / 8) multi-tangent
+/// evaluations (4 per evaluation without AVX2), the Hessian with one second-order evaluation
+/// (<see cref="HessianRowDual"/>) per row j and block of up to W = 8 columns k &gt;= j (W = 4 without
+/// AVX-512), the mixed derivative with N ceil(q / W) of them.
 /// Every entry is bitwise what a <c>Dual&lt;double&gt;</c> evaluation along one direction (a
 /// <c>Dual&lt;Dual&lt;double&gt;&gt;</c> evaluation along a pair of directions) gives. A
 /// <see cref="QuadraticCost"/> is differentiated in closed form instead.
@@ -33,8 +33,12 @@ public sealed class CostDerivatives
     private readonly Tangents8[] _units8;
     private readonly Tangents4[] _units4;
 
-    /// <summary>The directions one evaluation carries: 8, or 4 where Vector512 is emulated (<see cref="DynamicsDerivatives.WideTangents"/>).</summary>
-    private static int BlockWidth => DynamicsDerivatives.WideTangents ? 8 : 4;
+    /// <summary>
+    /// The directions one second-order evaluation carries: 8 over <see cref="HessianRowDual"/>
+    /// with AVX-512, else 4 (<see cref="DynamicsDerivatives.FlatSecondOrder"/>). The gradient
+    /// takes 8 wherever Vector256 is accelerated (<see cref="DynamicsDerivatives.EightTangents"/>).
+    /// </summary>
+    private static int BlockWidth => DynamicsDerivatives.FlatSecondOrder ? 8 : 4;
 
     /// <summary>Creates the derivative evaluator and its workspace.</summary>
     /// <param name="cost">The stage cost.</param>
@@ -114,7 +118,7 @@ public sealed class CostDerivatives
         {
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
-        return DynamicsDerivatives.WideTangents
+        return DynamicsDerivatives.EightTangents
             ? GradientBlocks(t, x, u, costParams, gradient, _z8, _units8)
             : GradientBlocks(t, x, u, costParams, gradient, _z4, _units4);
     }
@@ -214,34 +218,42 @@ public sealed class CostDerivatives
     /// <summary>
     /// One second-order evaluation: d^2c / dz_outer dz_{start+k} into <paramref name="second"/>[k]
     /// (k &lt; width &lt;= <see cref="BlockWidth"/>); returns the value and dc/dz_outer. Over
-    /// <see cref="HessianRowDual"/>, or the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c>
-    /// where Vector512 is emulated; the same bits either way.
+    /// <see cref="HessianRowDual"/> with AVX-512, else over the nested
+    /// <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c> (<see cref="DynamicsDerivatives.FlatSecondOrder"/>);
+    /// the same bits either way.
     /// </summary>
     private (double Value, double Outer) SecondDerivatives(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
         ReadOnlySpan<double> costParams, int outer, int start, int width, Span<double> second)
     {
         int n = _n, m = _m, nt = _nt, q = _q;
-        if (DynamicsDerivatives.WideTangents)
+        if (!DynamicsDerivatives.FlatSecondOrder)
         {
-            HessianRowDual[] z = _zRow;
-            DualLoad.Seed(x, u, costParams, z, outer, start, width);
-            HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(nt, q));
-            Span<double> all = stackalloc double[8];   // one store, then scalar reads (see DynamicsDerivatives.HessianBlock)
-            c.Second.StoreUnsafe(ref MemoryMarshal.GetReference(all));
-            for (int k = 0; k < width; k++)
-            {
-                second[k] = all[k];
-            }
-            return (c.Value, c.Outer);
+            return NestedSecondDerivatives(t, x, u, costParams, outer, start, width, second, _zNested, _units4);
         }
-        Dual<MultiDual<Tangents4>>[] zn = _zNested;
-        DualLoad.Seed(x, u, costParams, zn, outer, start, width, _units4);
-        Dual<MultiDual<Tangents4>> cn = _cost.Evaluate<Dual<MultiDual<Tangents4>>>(t, zn.AsSpan(0, n), zn.AsSpan(n, m), zn.AsSpan(nt, q));
+        HessianRowDual[] z = _zRow;
+        DualLoad.Seed(x, u, costParams, z, outer, start, width);
+        HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(nt, q));
+        Span<double> all = stackalloc double[8];   // one store, then scalar reads (see DynamicsDerivatives.HessianBlock)
+        c.Second.StoreUnsafe(ref MemoryMarshal.GetReference(all));
         for (int k = 0; k < width; k++)
         {
-            second[k] = cn.Derivative.Tangents[k];
+            second[k] = all[k];
         }
-        return (cn.Value.Value, cn.Derivative.Value);
+        return (c.Value, c.Outer);
+    }
+
+    /// <summary>As <see cref="SecondDerivatives"/>, over the nested type with TT's width.</summary>
+    private (double Value, double Outer) NestedSecondDerivatives<TT>(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
+        ReadOnlySpan<double> costParams, int outer, int start, int width, Span<double> second, Dual<MultiDual<TT>>[] z, TT[] units)
+        where TT : struct, ITangents<TT>
+    {
+        DualLoad.Seed(x, u, costParams, z, outer, start, width, units);
+        Dual<MultiDual<TT>> c = _cost.Evaluate<Dual<MultiDual<TT>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
+        for (int k = 0; k < width; k++)
+        {
+            second[k] = c.Derivative.Tangents[k];
+        }
+        return (c.Value.Value, c.Derivative.Value);
     }
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> costParams)

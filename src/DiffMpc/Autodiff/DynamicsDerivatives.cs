@@ -22,8 +22,8 @@ namespace DiffMpc.Autodiff;
 /// <see cref="Jacobian"/> ceil(N / 16) model evaluations (one for N &lt;= 16; or one analytic
 /// Jacobian when the model implements <see cref="IAnalyticDynamics"/>);
 /// <see cref="LagrangianHessian(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, Span{double})"/>
-/// about N ceil(N / 8) / 2 second-order evaluations. Elsewhere both take blocks of 4 directions
-/// (<see cref="WideTangents"/>): ceil(N / 4) and about N ceil(N / 4) / 2. Every entry is bitwise the one that a
+/// about N ceil(N / 8) / 2 second-order evaluations. With AVX2 only, Jacobian blocks of 8; without
+/// AVX2 both take blocks of 4 directions (<see cref="EightTangents"/>). Every entry is bitwise the one that a
 /// <c>Dual&lt;double&gt;</c> evaluation along one direction (a <c>Dual&lt;Dual&lt;double&gt;&gt;</c>
 /// evaluation along a pair of directions) gives: the tangents are independent and each is
 /// computed with the same operations in the same order.</para>
@@ -201,7 +201,7 @@ public sealed class DynamicsDerivatives
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
         int columns)
     {
-        int blockWidth = WideTangents ? HessianRowDualWidth : 4;
+        int blockWidth = FlatSecondOrder ? HessianRowDualWidth : 4;
         for (int j = 0; j < rows; j++)
         {
             // The first block of row j starts at column j: it also gives column j of the
@@ -211,7 +211,7 @@ public sealed class DynamicsDerivatives
                 bool first = c0 == j;
                 int width = Math.Min(columns - c0, blockWidth);
                 Span<double> value = first && j == 0 ? xNext : [], jac = first ? jacobian : [];
-                if (WideTangents)
+                if (FlatSecondOrder)
                 {
                     HessianBlock(x, u, theta, lambda, hessian, j, c0, width, value, jac);
                 }
@@ -224,19 +224,29 @@ public sealed class DynamicsDerivatives
     }
 
     /// <summary>
-    /// True where Vector512 is hardware-accelerated: tangents then go 8 or 16 per evaluation
-    /// (<see cref="Tangents8"/>, <see cref="Tangents16"/>, <see cref="HessianRowDual"/>). Elsewhere
-    /// (AVX2 only, ARM64) Vector512 arithmetic is emulated in software, several times slower per
-    /// tangent than 4 per evaluation in <see cref="Tangents4"/> (a cartpole Jacobian of 10 columns:
-    /// 2,100 ns over Tangents16 against ~600 ns over three Tangents4 evaluations; its Lagrangian
-    /// Hessian 15.9 us over HessianRowDual), so 4-wide blocks are used there. Every entry is the
-    /// same bits either way.
+    /// True where Vector256 is hardware-accelerated (AVX2, AVX-512): tangents then go 8 per
+    /// evaluation (<see cref="Tangents8"/>, two Vector256 halves), and Jacobian blocks 16
+    /// (<see cref="Tangents16"/>) where Vector512 is accelerated too. Elsewhere (ARM64) wider
+    /// vectors are emulated in software, several times slower per tangent than the 4 per
+    /// evaluation used there. Every entry is the same bits whatever the width.
     /// </summary>
-    internal static bool WideTangents => Vector512.IsHardwareAccelerated;
+    internal static bool EightTangents => Vector256.IsHardwareAccelerated;
+
+    /// <summary>
+    /// True where Vector512 is hardware-accelerated (AVX-512): second derivatives then go through
+    /// <see cref="HessianRowDual"/>, whose Vector512 fields keep a model's whole Step inlined.
+    /// Elsewhere its Vector512 arithmetic would be emulated (a cartpole Lagrangian Hessian with
+    /// AVX2 only: 15.9 us), so the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c> takes 4
+    /// columns per evaluation there (9.6 us; the same bits). Measured and not kept: the nested
+    /// type over Tangents8 with AVX2 (10.5-12.9 us: larger numbers, the JIT's inlining budget),
+    /// and HessianRowDual held in Vector256 halves (AVX2 4.7-5.2 us, but the AVX-512 cartpole
+    /// Hessian 50% slower: twice the instructions per operation).
+    /// </summary>
+    internal static bool FlatSecondOrder => Vector512.IsHardwareAccelerated;
 
     /// <summary>
     /// As <see cref="HessianBlock"/>, over the nested <c>Dual&lt;MultiDual&lt;TT&gt;&gt;</c> (the
-    /// narrow-vector machines' path: see <see cref="WideTangents"/>).
+    /// machines without AVX-512: see <see cref="FlatSecondOrder"/>).
     /// </summary>
     private void NestedHessianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, int j, int c0, int width, Span<double> xNext, Span<double> jacobian)
@@ -469,13 +479,14 @@ public sealed class DynamicsDerivatives
         {
             int width = cols - c0;
             Span<double> value = c0 == 0 ? xNext : [];
-            if (width <= 4 || !WideTangents)
+            if (width <= 4 || !EightTangents)
             {
                 width = Math.Min(width, 4);
                 JacobianBlock(_w4, x, u, theta, c0, width, value, jacobian);
             }
-            else if (width <= 8)
+            else if (width <= 8 || !Vector512.IsHardwareAccelerated)
             {
+                width = Math.Min(width, 8);
                 JacobianBlock(_w8, x, u, theta, c0, width, value, jacobian);
             }
             else
