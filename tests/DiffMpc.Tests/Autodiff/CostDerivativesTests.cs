@@ -28,6 +28,24 @@ public sealed class CostDerivativesTests
         }
     }
 
+    /// <summary>A cost without parameters (q = 0): sum_i tau_i^4 / 4 + tau_0 tau_last + exp(tau_0 / 2).</summary>
+    private sealed class QuarticCost : ICost
+    {
+        public int ParameterCount => 0;
+
+        public T Evaluate<T>(int t, ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> costParams)
+            where T : IFloatingPointIeee754<T>
+        {
+            T sum = T.Zero, quarter = T.CreateChecked(0.25);
+            for (int i = 0; i < x.Length + u.Length; i++)
+            {
+                T tau = i < x.Length ? x[i] : u[i - x.Length];
+                sum += quarter * tau * tau * tau * tau;
+            }
+            return sum + x[0] * u[^1] + T.Exp(x[0] / T.CreateChecked(2));
+        }
+    }
+
     /// <summary>Hides the QuadraticCost type so that CostDerivatives takes the autodiff path.</summary>
     private sealed class Opaque(ICost inner) : ICost
     {
@@ -46,14 +64,16 @@ public sealed class CostDerivativesTests
     /// blocks: N = n + m from 3 to 11, q = 2N from 6 to 22.
     /// </summary>
     [Theory]
-    [InlineData(2, 1)]
-    [InlineData(5, 3)]
-    [InlineData(6, 3)]
-    [InlineData(8, 3)]
-    public void GenericCost_IsBitwiseTheOneDirectionEvaluations(int n, int m)
+    [InlineData(2, 1, false)]
+    [InlineData(5, 3, false)]
+    [InlineData(6, 3, false)]
+    [InlineData(8, 3, false)]
+    [InlineData(3, 2, true)]
+    [InlineData(7, 3, true)]
+    public void GenericCost_IsBitwiseTheOneDirectionEvaluations(int n, int m, bool withoutParameters)
     {
         int N = n + m;
-        var cost = new LogCoshCost(n, m);
+        ICost cost = withoutParameters ? new QuarticCost() : new LogCoshCost(n, m);
         int q = cost.ParameterCount;
         var d = new CostDerivatives(cost, n, m);
         var rng = new Random(n * 10 + m);
