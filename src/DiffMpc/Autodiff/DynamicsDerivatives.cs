@@ -239,8 +239,10 @@ public sealed class DynamicsDerivatives
     /// AVX2 only: 15.9 us), so the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c> takes 4
     /// columns per evaluation there (9.6 us; the same bits). Measured and not kept: the nested
     /// type over Tangents8 with AVX2 (10.5-12.9 us: larger numbers, the JIT's inlining budget),
-    /// and HessianRowDual held in Vector256 halves (AVX2 4.7-5.2 us, but the AVX-512 cartpole
-    /// Hessian 50% slower: twice the instructions per operation).
+    /// HessianRowDual held in Vector256 halves (AVX2 4.7-5.2 us, but the AVX-512 cartpole
+    /// Hessian 50% slower: twice the instructions per operation), and its Vector512 fields split
+    /// into halves inside each operation where Vector512 is not accelerated (AVX2 10.5-11.2 us:
+    /// GetLower, GetUpper and Create of an emulated Vector512 go through memory).
     /// </summary>
     internal static bool FlatSecondOrder => Vector512.IsHardwareAccelerated;
 
