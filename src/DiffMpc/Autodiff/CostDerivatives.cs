@@ -30,15 +30,13 @@ public sealed class CostDerivatives
     private readonly MultiDual<Tangents4>[] _z4;
     private readonly HessianRowDual[] _zRow;
     private readonly Dual<MultiDual<Tangents4>>[] _zNested;
-    private readonly Tangents8[] _units8;
-    private readonly Tangents4[] _units4;
 
     /// <summary>
     /// The directions one second-order evaluation carries: 8 over <see cref="HessianRowDual"/>
     /// with AVX-512, else 4 (<see cref="DynamicsDerivatives.FlatSecondOrder"/>). The gradient
     /// takes 8 wherever Vector256 is accelerated (<see cref="DynamicsDerivatives.EightTangents"/>).
     /// </summary>
-    private static int BlockWidth => DynamicsDerivatives.FlatSecondOrder ? 8 : 4;
+    private static int BlockWidth => DynamicsDerivatives.SecondOrderWidth;
 
     /// <summary>Creates the derivative evaluator and its workspace.</summary>
     /// <param name="cost">The stage cost.</param>
@@ -69,8 +67,6 @@ public sealed class CostDerivatives
         _z4 = new MultiDual<Tangents4>[_nt + _q];
         _zRow = new HessianRowDual[_nt + _q];
         _zNested = new Dual<MultiDual<Tangents4>>[_nt + _q];
-        _units8 = [.. Enumerable.Range(0, 8).Select(Tangents8.Unit)];
-        _units4 = [.. Enumerable.Range(0, 4).Select(Tangents4.Unit)];
     }
 
     /// <summary>The cost.</summary>
@@ -119,20 +115,20 @@ public sealed class CostDerivatives
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
         return DynamicsDerivatives.EightTangents
-            ? GradientBlocks(t, x, u, costParams, gradient, _z8, _units8)
-            : GradientBlocks(t, x, u, costParams, gradient, _z4, _units4);
+            ? GradientBlocks(t, x, u, costParams, gradient, _z8)
+            : GradientBlocks(t, x, u, costParams, gradient, _z4);
     }
 
     /// <summary>The gradient in blocks of TT's width, one multi-tangent evaluation each; returns the value.</summary>
     private double GradientBlocks<TT>(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> costParams,
-        Span<double> gradient, MultiDual<TT>[] z, TT[] units)
+        Span<double> gradient, MultiDual<TT>[] z)
         where TT : struct, ITangents<TT>
     {
         double value = 0;
         for (int c0 = 0; c0 < _nt; c0 += TT.Width)
         {
             int width = Math.Min(_nt - c0, TT.Width);
-            DualLoad.Seed(x, u, costParams, z, c0, width, units);
+            DualLoad.Seed(x, u, costParams, z, c0, width);
             MultiDual<TT> c = _cost.Evaluate<MultiDual<TT>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
             for (int k = 0; k < width; k++)
             {
@@ -164,7 +160,7 @@ public sealed class CostDerivatives
             return _quadratic.Gradient(x, u, costParams, gradient);
         }
         int nt = _nt, w = BlockWidth;
-        Span<double> row = stackalloc double[8];
+        Span<double> row = stackalloc double[HessianRowDual.Width];
         double value = 0;
         for (int j = 0; j < nt; j++)
         {
@@ -228,12 +224,12 @@ public sealed class CostDerivatives
         int n = _n, m = _m, nt = _nt, q = _q;
         if (!DynamicsDerivatives.FlatSecondOrder)
         {
-            return NestedSecondDerivatives(t, x, u, costParams, outer, start, width, second, _zNested, _units4);
+            return NestedSecondDerivatives(t, x, u, costParams, outer, start, width, second);
         }
         HessianRowDual[] z = _zRow;
         DualLoad.Seed(x, u, costParams, z, outer, start, width);
         HessianRowDual c = _cost.Evaluate<HessianRowDual>(t, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(nt, q));
-        Span<double> all = stackalloc double[8];   // one store, then scalar reads (see DynamicsDerivatives.HessianBlock)
+        Span<double> all = stackalloc double[HessianRowDual.Width];   // one store, then scalar reads (see DynamicsDerivatives.HessianBlock)
         c.Second.StoreUnsafe(ref MemoryMarshal.GetReference(all));
         for (int k = 0; k < width; k++)
         {
@@ -242,13 +238,13 @@ public sealed class CostDerivatives
         return (c.Value, c.Outer);
     }
 
-    /// <summary>As <see cref="SecondDerivatives"/>, over the nested type with TT's width.</summary>
-    private (double Value, double Outer) NestedSecondDerivatives<TT>(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
-        ReadOnlySpan<double> costParams, int outer, int start, int width, Span<double> second, Dual<MultiDual<TT>>[] z, TT[] units)
-        where TT : struct, ITangents<TT>
+    /// <summary>As <see cref="SecondDerivatives"/>, over the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c>.</summary>
+    private (double Value, double Outer) NestedSecondDerivatives(int t, ReadOnlySpan<double> x, ReadOnlySpan<double> u,
+        ReadOnlySpan<double> costParams, int outer, int start, int width, Span<double> second)
     {
-        DualLoad.Seed(x, u, costParams, z, outer, start, width, units);
-        Dual<MultiDual<TT>> c = _cost.Evaluate<Dual<MultiDual<TT>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
+        Dual<MultiDual<Tangents4>>[] z = _zNested;
+        DualLoad.Seed(x, u, costParams, z, outer, start, width);
+        Dual<MultiDual<Tangents4>> c = _cost.Evaluate<Dual<MultiDual<Tangents4>>>(t, z.AsSpan(0, _n), z.AsSpan(_n, _m), z.AsSpan(_nt, _q));
         for (int k = 0; k < width; k++)
         {
             second[k] = c.Derivative.Tangents[k];

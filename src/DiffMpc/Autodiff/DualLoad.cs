@@ -9,14 +9,15 @@ namespace DiffMpc.Autodiff;
 internal static class DualLoad
 {
     /// <summary>
-    /// z = [x; u; p] as multi-tangent numbers with tangent k along e_{start+k} (k &lt; width;
-    /// <paramref name="units"/> holds the unit tangents e_0 .. e_{W-1}), all other tangents zero.
+    /// z = [x; u; p] as multi-tangent numbers with tangent k along e_{start+k} (k &lt; width),
+    /// all other tangents zero.
     /// </summary>
     public static void Seed<TT>(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p,
-        Span<MultiDual<TT>> z, int start, int width, ReadOnlySpan<TT> units)
+        Span<MultiDual<TT>> z, int start, int width)
         where TT : struct, ITangents<TT>
     {
         int n = x.Length, m = u.Length;
+        ReadOnlySpan<TT> units = UnitTangents<TT>.All;
         for (int i = 0; i < z.Length; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
@@ -30,10 +31,11 @@ internal static class DualLoad
     /// <see cref="HessianRowDual"/> overload, in the nested type.
     /// </summary>
     public static void Seed<TT>(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> p,
-        Span<Dual<MultiDual<TT>>> z, int outer, int start, int width, ReadOnlySpan<TT> units)
+        Span<Dual<MultiDual<TT>>> z, int outer, int start, int width)
         where TT : struct, ITangents<TT>
     {
         int n = x.Length, m = u.Length;
+        ReadOnlySpan<TT> units = UnitTangents<TT>.All;
         for (int i = 0; i < z.Length; i++)
         {
             double v = i < n ? x[i] : i < n + m ? u[i - n] : p[i - n - m];
@@ -62,5 +64,13 @@ internal static class DualLoad
     }
 
     /// <summary>The unit vectors e_0 .. e_7 of <see cref="HessianRowDual.Inner"/>.</summary>
-    private static readonly Vector512<double>[] Units8 = [.. Enumerable.Range(0, 8).Select(k => Vector512<double>.Zero.WithElement(k, 1.0))];
+    private static readonly Vector512<double>[] Units8 =
+        [.. Enumerable.Range(0, HessianRowDual.Width).Select(k => Vector512<double>.Zero.WithElement(k, 1.0))];
+
+    /// <summary>The unit tangents e_0 .. e_{W-1} of one tangent width, made once per width.</summary>
+    private static class UnitTangents<TT>
+        where TT : struct, ITangents<TT>
+    {
+        public static readonly TT[] All = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];
+    }
 }

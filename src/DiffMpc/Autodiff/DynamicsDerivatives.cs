@@ -44,9 +44,7 @@ public sealed class DynamicsDerivatives
     private readonly Workspace<Tangents8> _w8;
     private readonly Workspace<Tangents16> _w16;
     private readonly HessianRowDual[] _hessianInputs, _hessianOutputs;
-
-    /// <summary>The Hessian columns one <see cref="HessianRowDual"/> evaluation gives.</summary>
-    private const int HessianRowDualWidth = 8;
+    private readonly Dual<MultiDual<Tangents4>>[] _nestedInputs, _nestedOutputs;
 
     /// <summary>Creates the derivative evaluator and its workspace for one model.</summary>
     /// <param name="model">The dynamics; used through <see cref="IAnalyticDynamics.Jacobian"/> when it implements that interface.</param>
@@ -69,6 +67,8 @@ public sealed class DynamicsDerivatives
         _w16 = new Workspace<Tangents16>(_n, _nz);
         _hessianInputs = new HessianRowDual[_nz];
         _hessianOutputs = new HessianRowDual[_n];
+        _nestedInputs = new Dual<MultiDual<Tangents4>>[_nz];
+        _nestedOutputs = new Dual<MultiDual<Tangents4>>[_n];
     }
 
     /// <summary>The model.</summary>
@@ -201,7 +201,7 @@ public sealed class DynamicsDerivatives
         ReadOnlySpan<double> lambda, Span<double> hessian, Span<double> xNext, Span<double> jacobian, int rows,
         int columns)
     {
-        int blockWidth = FlatSecondOrder ? HessianRowDualWidth : 4;
+        int blockWidth = SecondOrderWidth;
         for (int j = 0; j < rows; j++)
         {
             // The first block of row j starts at column j: it also gives column j of the
@@ -217,7 +217,7 @@ public sealed class DynamicsDerivatives
                 }
                 else
                 {
-                    NestedHessianBlock(_w4, x, u, theta, lambda, hessian, j, c0, width, value, jac);
+                    NestedHessianBlock(x, u, theta, lambda, hessian, j, c0, width, value, jac);
                 }
             }
         }
@@ -246,20 +246,22 @@ public sealed class DynamicsDerivatives
     /// </summary>
     internal static bool FlatSecondOrder => Vector512.IsHardwareAccelerated;
 
+    /// <summary>The columns one second-order evaluation gives: <see cref="HessianRowDual.Width"/> where <see cref="FlatSecondOrder"/>, else 4.</summary>
+    internal static int SecondOrderWidth => FlatSecondOrder ? HessianRowDual.Width : 4;
+
     /// <summary>
-    /// As <see cref="HessianBlock"/>, over the nested <c>Dual&lt;MultiDual&lt;TT&gt;&gt;</c> (the
-    /// machines without AVX-512: see <see cref="FlatSecondOrder"/>).
+    /// As <see cref="HessianBlock"/>, over the nested <c>Dual&lt;MultiDual&lt;Tangents4&gt;&gt;</c>
+    /// (the machines without AVX-512: see <see cref="FlatSecondOrder"/>).
     /// </summary>
-    private void NestedHessianBlock<TT>(Workspace<TT> w, ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
+    private void NestedHessianBlock(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta,
         ReadOnlySpan<double> lambda, Span<double> hessian, int j, int c0, int width, Span<double> xNext, Span<double> jacobian)
-        where TT : struct, ITangents<TT>
     {
         int n = _n, m = _m, nz = _nz;
-        Dual<MultiDual<TT>>[] z = w.Z2;
-        Dual<MultiDual<TT>>[] g = w.G2;
-        DualLoad.Seed(x, u, theta, z, j, c0, width, w.Units);
-        _model.Step<Dual<MultiDual<TT>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
-        TT h = TT.Zero;
+        Dual<MultiDual<Tangents4>>[] z = _nestedInputs;
+        Dual<MultiDual<Tangents4>>[] g = _nestedOutputs;
+        DualLoad.Seed(x, u, theta, z, j, c0, width);
+        _model.Step<Dual<MultiDual<Tangents4>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Tangents4 h = Tangents4.Zero;
         for (int i = 0; i < n; i++)
         {
             h += lambda[i] * g[i].Derivative.Tangents;
@@ -300,7 +302,7 @@ public sealed class DynamicsDerivatives
         }
         // One store of the row block, then scalar reads (an element read by index from a vector
         // register spills the vector each time).
-        Span<double> row = stackalloc double[HessianRowDualWidth];
+        Span<double> row = stackalloc double[HessianRowDual.Width];
         h.StoreUnsafe(ref MemoryMarshal.GetReference(row));
         for (int k = 0; k < width; k++)
         {
@@ -508,7 +510,7 @@ public sealed class DynamicsDerivatives
         int n = _n, m = _m, nz = _nz;
         MultiDual<TT>[] z = w.Z1;
         MultiDual<TT>[] g = w.G1;
-        DualLoad.Seed(x, u, theta, z, c0, width, w.Units);
+        DualLoad.Seed(x, u, theta, z, c0, width);
         _model.Step<MultiDual<TT>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
         Span<double> d = stackalloc double[16];
         for (int i = 0; i < n; i++)
@@ -529,13 +531,6 @@ public sealed class DynamicsDerivatives
         public MultiDual<TT>[] Z1 { get; } = new MultiDual<TT>[nz];
 
         public MultiDual<TT>[] G1 { get; } = new MultiDual<TT>[n];
-
-        public Dual<MultiDual<TT>>[] Z2 { get; } = new Dual<MultiDual<TT>>[nz];
-
-        public Dual<MultiDual<TT>>[] G2 { get; } = new Dual<MultiDual<TT>>[n];
-
-        /// <summary>The unit vectors e_0 .. e_{W-1}.</summary>
-        public TT[] Units { get; } = [.. Enumerable.Range(0, TT.Width).Select(TT.Unit)];
     }
 
     private void CheckInputs(ReadOnlySpan<double> x, ReadOnlySpan<double> u, ReadOnlySpan<double> theta)

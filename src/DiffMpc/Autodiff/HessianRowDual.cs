@@ -40,6 +40,9 @@ internal readonly struct HessianRowDual : IFloatingPointIeee754<HessianRowDual>,
         Second = second;
     }
 
+    /// <summary>The number of inner directions: the Hessian columns one evaluation gives.</summary>
+    public const int Width = 8;
+
     /// <summary>The value a.</summary>
     public double Value { get; }
 
