@@ -11,7 +11,9 @@ namespace DiffMpc;
 /// One-call entry points: <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> solves a batch of
 /// problems and <see cref="Backward(MpcSolution, double[], double[])"/> differentiates a loss on the solution. For repeated solves
 /// of one shape (a training loop), create an <see cref="LqrSolver"/> once and reuse it: it
-/// allocates nothing after its first call. All members are safe to call concurrently.
+/// allocates nothing after its first call. All members are safe to call concurrently, also on
+/// one solution: a backward pass runs on the solver that produced the solution, one call at a
+/// time, and returns gradients of the caller's own (a copy), which no later call overwrites.
 /// </summary>
 public static class Mpc
 {
@@ -52,14 +54,19 @@ public static class Mpc
     /// <param name="solution">A solution from <see cref="Solve(NonlinearProblem, MpcOptions?, double[], CancellationToken)"/>.</param>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
-    /// <returns>Gradients shaped like the problem's inputs.</returns>
+    /// <returns>Gradients shaped like the problem's inputs: a copy of the caller's own.</returns>
     /// <exception cref="ArgumentException">The solution is not a nonlinear one, or a gradient array is invalid.</exception>
     public static NonlinearGradients BackwardNonlinear(MpcSolution solution, double[]? dLdx, double[]? dLdu)
     {
         Guard.NotNull(solution, nameof(solution));
-        return solution.Owner is IlqrSolver ilqr
-            ? ilqr.Backward(dLdx, dLdu)
-            : throw new ArgumentException("solution must come from a nonlinear solve; use Mpc.Backward for LQR solutions.", nameof(solution));
+        if (solution.Owner is not IlqrSolver ilqr)
+        {
+            throw new ArgumentException("solution must come from a nonlinear solve; use Mpc.Backward for LQR solutions.", nameof(solution));
+        }
+        lock (ilqr.SyncRoot)
+        {
+            return ilqr.Backward(dLdx, dLdu).Copy();
+        }
     }
 
     /// <summary>
@@ -69,8 +76,8 @@ public static class Mpc
     /// <param name="solution">A solution from <see cref="Solve(LqrProblem, MpcOptions?, double[], CancellationToken)"/> or from a solver's last solve.</param>
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
-    /// <returns>Gradients shaped like the problem's inputs.</returns>
-    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    /// <returns>Gradients shaped like the problem's inputs: a copy of the caller's own.</returns>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
     public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu) =>
         Backward(solution, dLdx, dLdu, GradientKinds.All);
 
@@ -84,16 +91,20 @@ public static class Mpc
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <param name="kinds">The gradients to compute.</param>
-    /// <returns>Gradients shaped like the problem's inputs; <see cref="MpcGradients.Computed"/> is <paramref name="kinds"/>.</returns>
-    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value, or <paramref name="kinds"/> has a bit that is no flag.</exception>
+    /// <returns>Gradients shaped like the problem's inputs (a copy of the caller's own); <see cref="MpcGradients.Computed"/> is <paramref name="kinds"/>.</returns>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read), or <paramref name="kinds"/> has a bit that is no flag.</exception>
     public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu, GradientKinds kinds)
     {
         Guard.NotNull(solution, nameof(solution));
-        return solution.Owner switch
+        LqrSolver lqr = solution.Owner switch
         {
-            LqrSolver lqr => lqr.Backward(dLdx, dLdu, kinds),
+            LqrSolver own => own,
             IlqrSolver => throw new ArgumentException("solution comes from a nonlinear solve; use Mpc.BackwardNonlinear.", nameof(solution)),
             _ => throw new ArgumentException("solution was not produced by a DiffMpc solver.", nameof(solution)),
         };
+        lock (lqr.SyncRoot)
+        {
+            return lqr.Backward(dLdx, dLdu, kinds).Copy();
+        }
     }
 }

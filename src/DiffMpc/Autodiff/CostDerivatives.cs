@@ -49,15 +49,10 @@ public sealed class CostDerivatives
     {
         Guard.NotNull(cost, nameof(cost));
         Guard.AtLeast(stateDim, 1, nameof(stateDim), "StateDim (n)");
-        Guard.AtLeast(controlDim, 0, nameof(controlDim), "ControlDim (m)");
+        Guard.AtLeast(controlDim, 1, nameof(controlDim), "ControlDim (m)");
         Guard.AtLeast(cost.ParameterCount, 0, nameof(cost), "ParameterCount (q)");
+        Guard.CostDimensions(cost, stateDim, controlDim, nameof(cost));
         _quadratic = cost as QuadraticCost;
-        if (_quadratic is not null && (_quadratic.StateDim != stateDim || _quadratic.ControlDim != controlDim))
-        {
-            throw new ArgumentException(
-                $"{nameof(cost)} is a QuadraticCost for n={_quadratic.StateDim}, m={_quadratic.ControlDim}; got {nameof(stateDim)}={stateDim}, {nameof(controlDim)}={controlDim}.",
-                nameof(cost));
-        }
         _cost = cost;
         _n = stateDim;
         _m = controlDim;

@@ -1,5 +1,6 @@
 // Notation: z = (x, u, theta) of length N = n + m + p; g(z) the next state (n);
 // J = dg/dz, [n][N]; H = sum_i lambda_i d^2 g_i / dz^2, [N][N].
+using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using DiffMpc.Internal;
@@ -99,7 +100,7 @@ public sealed class DynamicsDerivatives
     {
         CheckInputs(x, u, theta);
         SpanGuard.Length(xNext.Length, _n, nameof(xNext), ShapeX);
-        _model.Step(x, u, theta, xNext);
+        Step(_model, x, u, theta, xNext);
     }
 
     /// <summary>The next state and the Jacobian of the dynamics with respect to z = (x, u, theta).</summary>
@@ -117,7 +118,7 @@ public sealed class DynamicsDerivatives
         SpanGuard.Length(jacobian.Length, _n * _nz, nameof(jacobian), ShapeJacobian);
         if (_analytic is not null)
         {
-            _model.Step(x, u, theta, xNext);
+            Step(_model, x, u, theta, xNext);
             _analytic.Jacobian(x, u, theta, jacobian);
             return;
         }
@@ -260,7 +261,7 @@ public sealed class DynamicsDerivatives
         Dual<MultiDual<Tangents4>>[] z = _nestedInputs;
         Dual<MultiDual<Tangents4>>[] g = _nestedOutputs;
         DualLoad.Seed(x, u, theta, z, j, c0, width);
-        _model.Step<Dual<MultiDual<Tangents4>>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Step<Dual<MultiDual<Tangents4>>>(_model, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g.AsSpan(0, n));
         Tangents4 h = Tangents4.Zero;
         for (int i = 0; i < n; i++)
         {
@@ -294,7 +295,7 @@ public sealed class DynamicsDerivatives
         HessianRowDual[] z = _hessianInputs;
         HessianRowDual[] g = _hessianOutputs;
         DualLoad.Seed(x, u, theta, z, j, c0, width);
-        _model.Step<HessianRowDual>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Step<HessianRowDual>(_model, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g.AsSpan(0, n));
         Vector512<double> h = default;
         for (int i = 0; i < n; i++)
         {
@@ -402,6 +403,18 @@ public sealed class DynamicsDerivatives
         return MaxRelativeError(hess, fd);
     }
 
+    /// <summary>
+    /// The model's step with <paramref name="xNext"/> set to NaN first: an entry a faulty model
+    /// does not write then shows as NaN (a NonFinite element) instead of a stale value from an
+    /// earlier call, which would pass for a result.
+    /// </summary>
+    private static void Step<T>(IDynamics model, ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
+        where T : IFloatingPointIeee754<T>
+    {
+        xNext.Fill(T.NaN);
+        model.Step(x, u, theta, xNext);
+    }
+
     private static double[] FiniteDifferenceJacobian(DynamicsDerivatives d, ReadOnlySpan<double> x,
         ReadOnlySpan<double> u, ReadOnlySpan<double> theta, double step)
     {
@@ -413,9 +426,9 @@ public sealed class DynamicsDerivatives
             double h = step * Math.Max(1, Math.Abs(z[j]));
             double zj = z[j];
             z[j] = zj + h;
-            d._model.Step<double>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gp);
+            Step<double>(d._model, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gp);
             z[j] = zj - h;
-            d._model.Step<double>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gm);
+            Step<double>(d._model, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m), gm);
             z[j] = zj;
             for (int i = 0; i < n; i++)
             {
@@ -463,7 +476,7 @@ public sealed class DynamicsDerivatives
         Guard.InRange(columns, 1, _nz, nameof(columns), "columns");
         if (_analytic is not null)
         {
-            _model.Step(x, u, theta, xNext);
+            Step(_model, x, u, theta, xNext);
             _analytic.Jacobian(x, u, theta, jacobian);
             return;
         }
@@ -511,7 +524,7 @@ public sealed class DynamicsDerivatives
         MultiDual<TT>[] z = w.Z1;
         MultiDual<TT>[] g = w.G1;
         DualLoad.Seed(x, u, theta, z, c0, width);
-        _model.Step<MultiDual<TT>>(z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g);
+        Step<MultiDual<TT>>(_model, z.AsSpan(0, n), z.AsSpan(n, m), z.AsSpan(n + m, _p), g.AsSpan(0, n));
         Span<double> d = stackalloc double[16];
         for (int i = 0; i < n; i++)
         {

@@ -1,5 +1,6 @@
 // Argument checks for the public boundary. Each failure names the argument, what was expected
 // and what was given. Inner code uses Debug.Assert instead.
+using System.Diagnostics.CodeAnalysis;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
@@ -21,6 +22,27 @@ internal static class Guard
         }
     }
 
+    /// <summary>
+    /// Throws for a backward pass without a solution to differentiate: Solve was never called,
+    /// or the last call threw (its input was rejected, or it was cancelled).
+    /// </summary>
+    [DoesNotReturn]
+    public static void NoSolution(bool solveCalled) =>
+        throw new InvalidOperationException(solveCalled
+            ? "Backward needs a solution, and the last call to Solve threw (its input was rejected or it was cancelled): solve again first."
+            : "Backward needs a solution: call Solve first.");
+
+    /// <summary>A <see cref="Nonlinear.QuadraticCost"/> must be made for the problem's n and m (other costs carry no dimensions).</summary>
+    public static void CostDimensions(Nonlinear.ICost cost, int stateDim, int controlDim, string paramName)
+    {
+        if (cost is Nonlinear.QuadraticCost q && (q.StateDim != stateDim || q.ControlDim != controlDim))
+        {
+            throw new ArgumentException(
+                $"{paramName} is a QuadraticCost for n={q.StateDim}, m={q.ControlDim}; the problem has n={stateDim}, m={controlDim}.",
+                paramName);
+        }
+    }
+
     /// <summary>An optional warm start u_init: shape [T][B][m], finite.</summary>
     public static void WarmStart(double[]? uInit, MpcDimensions d)
     {
@@ -31,18 +53,48 @@ internal static class Guard
         }
     }
 
-    /// <summary>Optional loss gradients dL/dx [T][B][n] and dL/du [T][B][m]: right shape, finite.</summary>
-    public static void LossGradients(double[]? dLdx, double[]? dLdu, MpcDimensions d)
+    /// <summary>
+    /// Optional loss gradients dL/dx [T][B][n] and dL/du [T][B][m]: right shape, and finite for
+    /// every element that will be differentiated (<paramref name="differentiated"/>, [B]). The
+    /// entries of the other elements are not read by the backward pass (their gradients are
+    /// zero), so a loss built from their NaN trajectories is accepted.
+    /// </summary>
+    public static void LossGradients(double[]? dLdx, double[]? dLdu, MpcDimensions d, ReadOnlySpan<bool> differentiated)
     {
         if (dLdx is not null)
         {
             Length(dLdx, d.Horizon * d.BatchSize * d.StateDim, nameof(dLdx), $"[T={d.Horizon}][B={d.BatchSize}][n={d.StateDim}]");
-            Finite(dLdx, nameof(dLdx));
+            FiniteWhereDifferentiated(dLdx, d.BatchSize, d.StateDim, differentiated, nameof(dLdx));
         }
         if (dLdu is not null)
         {
             Length(dLdu, d.Horizon * d.BatchSize * d.ControlDim, nameof(dLdu), $"[T={d.Horizon}][B={d.BatchSize}][m={d.ControlDim}]");
-            Finite(dLdu, nameof(dLdu));
+            FiniteWhereDifferentiated(dLdu, d.BatchSize, d.ControlDim, differentiated, nameof(dLdu));
+        }
+    }
+
+    /// <summary>
+    /// values, shape [T][B][size], holds only finite values in the slots of the elements b with
+    /// differentiated[b]; the vectorised check of the whole array decides the common case.
+    /// </summary>
+    private static void FiniteWhereDifferentiated(ReadOnlySpan<double> values, int batch, int size,
+        ReadOnlySpan<bool> differentiated, string paramName)
+    {
+        if (AllFinite(values))
+        {
+            return;
+        }
+        for (int i = 0; i < values.Length; i++)
+        {
+            int b = i / size % batch;
+            if (!double.IsFinite(values[i]) && differentiated[b])
+            {
+                throw new ArgumentException(
+                    $"{paramName} must hold only finite values for the elements being differentiated; entry {i} " +
+                    $"(t={i / size / batch}, b={b}, i={i % size}) is {values[i].ToString(CultureInfo.InvariantCulture)}. " +
+                    "Entries of elements that were not solved (their gradients are zero) may hold anything.",
+                    paramName);
+            }
         }
     }
 
@@ -113,9 +165,35 @@ internal static class Guard
         if (array.Data.Length != expected)
         {
             throw new ArgumentException(
-                $"{paramName} must have shape {array.DescribeShape(stages, stageName, batch, elementShape)} = {expected} values; got {array.Data.Length} values.",
+                $"{paramName} must have shape {array.DescribeShape(stages, stageName, batch, elementShape)} = {expected} values; got {array.Data.Length} values."
+                + OtherLayoutHint(array, stages, stageName, batch, elementSize, elementShape, allowScalar),
                 paramName);
         }
+    }
+
+    /// <summary>
+    /// For a StageArray of the wrong length: the broadcast layouts whose length it has (a plain
+    /// double[] converts to a per-stage input, so a time-invariant or shared array passed as
+    /// one lands here), as " That is the length of StageArray.X [shape]: did you mean it?", or "".
+    /// </summary>
+    private static string OtherLayoutHint(StageArray array, int stages, string stageName, int batch, int elementSize,
+        string elementShape, bool allowScalar)
+    {
+        StageArray[] layouts = [StageArray.PerStage([]), StageArray.TimeInvariant([]), StageArray.BatchShared([]), StageArray.Shared([])];
+        string[] names = [nameof(StageArray.PerStage), nameof(StageArray.TimeInvariant), nameof(StageArray.BatchShared), nameof(StageArray.Shared)];
+        var matches = new List<string>();
+        for (int k = 0; k < layouts.Length; k++)
+        {
+            if (!layouts[k].SameLayout(array) && layouts[k].ExpectedLength(stages, batch, elementSize) == array.Data.Length)
+            {
+                matches.Add($"StageArray.{names[k]} {layouts[k].DescribeShape(stages, stageName, batch, elementShape)}");
+            }
+        }
+        if (allowScalar && !array.IsScalar && array.Data.Length == 1)
+        {
+            matches.Add($"StageArray.{nameof(StageArray.Scalar)}");
+        }
+        return matches.Count == 0 ? "" : $" That is the length of {string.Join(" or of ", matches)}: did you mean it?";
     }
 
     public static void Finite(ReadOnlySpan<double> values, string paramName)
@@ -214,6 +292,14 @@ internal static class Guard
         {
             throw new ArgumentException(
                 $"{paramName} must not hold {forbidden.ToString(CultureInfo.InvariantCulture)}; entry {i} does.", paramName);
+        }
+    }
+
+    public static void InRange(int value, int min, int max, string paramName, string what)
+    {
+        if (value < min || value > max)
+        {
+            throw new ArgumentOutOfRangeException(paramName, value, $"{what} must be in [{min}, {max}]; got {value}.");
         }
     }
 

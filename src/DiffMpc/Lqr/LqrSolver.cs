@@ -45,6 +45,10 @@ public sealed class LqrSolver
     private double[]? _dLdx;
     private double[]? _dLdu;
     private LqrProblem? _problem;
+    private bool _solveCalled;   // Solve has been called at least once (for the message of a Backward without a solution)
+
+    /// <summary>Serialises the static <see cref="Mpc"/> API's backward passes on this solver (never taken by the solver itself).</summary>
+    internal object SyncRoot { get; } = new();
     private LqrData _data;
     private ControlBox _box;
     private double[]? _uInit;
@@ -140,6 +144,7 @@ public sealed class LqrSolver
     public MpcSolution Solve(LqrProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
         _problem = null;   // until this solve succeeds: a rejected solve keeps no solution on any path
+        _solveCalled = true;
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
@@ -217,7 +222,7 @@ public sealed class LqrSolver
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
     /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
-    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
     public MpcGradients Backward(double[]? dLdx, double[]? dLdu) => Backward(dLdx, dLdu, GradientKinds.All);
 
     /// <summary>
@@ -231,15 +236,15 @@ public sealed class LqrSolver
     /// <param name="kinds">The gradients to compute; a combination of <see cref="GradientKinds"/> flags.</param>
     /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
     /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
-    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="kinds"/> has a bit that is no <see cref="GradientKinds"/> flag.</exception>
     public MpcGradients Backward(double[]? dLdx, double[]? dLdu, GradientKinds kinds)
     {
         if (_problem is null)
         {
-            throw new InvalidOperationException("Backward needs a solution: call Solve first.");
+            Guard.NoSolution(_solveCalled);
         }
-        Guard.LossGradients(dLdx, dLdu, Dimensions);
+        Guard.LossGradients(dLdx, dLdu, Dimensions, _differentiable);
         Guard.Kinds(kinds, nameof(kinds));
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         EnsureGradients(_problem);

@@ -21,7 +21,7 @@ public interface IDynamics
     /// <summary>n, the state dimension; at least 1.</summary>
     int StateDim { get; }
 
-    /// <summary>m, the control dimension; at least 0.</summary>
+    /// <summary>m, the control dimension; at least 1 (as <see cref="Problems.MpcDimensions.ControlDim"/>).</summary>
     int ControlDim { get; }
 
     /// <summary>p, the number of dynamics parameters theta (may be 0).</summary>

@@ -61,6 +61,10 @@ public sealed class IlqrSolver
     private double[][] _costGradientBuffer = [];     // per worker [n+m]
     private double[] _costMixed = [];                // [n+m][q]
     private NonlinearProblem? _problem;
+    private bool _solveCalled;   // Solve has been called at least once (for the message of a Backward without a solution)
+
+    /// <summary>Serialises the static <see cref="Mpc"/> API's backward passes on this solver (never taken by the solver itself).</summary>
+    internal object SyncRoot { get; } = new();
     private LqrData _iterData;
     private LqrData _finalData;
     private ControlBox _box;
@@ -90,6 +94,8 @@ public sealed class IlqrSolver
         _dynamics = dynamics;
         int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
         int p = dynamics.ParameterCount, nz = N + p;
+        Guard.AtLeast(p, 0, nameof(dynamics), "ParameterCount (p)");
+        dimensions.CheckSize((long)T * B * N * p, "T B (n+m) p, the mixed second derivatives of the dynamics", nameof(dimensions));
         int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, B);
         _workers = workers;
         _ws = new LqrWorkspace(dimensions, workers);
@@ -133,9 +139,13 @@ public sealed class IlqrSolver
     /// iterations. A cancelled solve throws <see cref="OperationCanceledException"/> and leaves the
     /// solver without a solution (Backward then throws <see cref="InvalidOperationException"/>).</param>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <remarks>An exception thrown by the model's <see cref="IDynamics.Step"/> or the cost's
+    /// <see cref="ICost.Evaluate"/> (on any worker thread) is rethrown here, and also leaves the solver
+    /// without a solution.</remarks>
     public MpcSolution Solve(NonlinearProblem problem, double[]? uInit = null, CancellationToken cancellationToken = default)
     {
         _problem = null;   // until this solve succeeds: a solve that throws keeps no solution
+        _solveCalled = true;
         cancellationToken.ThrowIfCancellationRequested();
         Guard.NotNull(problem, nameof(problem));
         Guard.SameDimensions(problem.Dimensions, Dimensions, nameof(problem));
@@ -146,8 +156,25 @@ public sealed class IlqrSolver
                 nameof(problem));
         }
         problem.ValidateValues();
-        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
         Guard.WarmStart(uInit, Dimensions);
+        try
+        {
+            SolveValidated(problem, uInit, cancellationToken);
+        }
+        catch
+        {
+            _problem = null;   // a user model or cost that threw, or a cancelled solve: no solution to differentiate
+            _ws.Cancellation = default;
+            throw;
+        }
+        SolutionWriter.Publish(_ws, _solution);
+        return _solution;
+    }
+
+    /// <summary>The solve itself, after the checks of <see cref="Solve"/>.</summary>
+    private void SolveValidated(NonlinearProblem problem, double[]? uInit, CancellationToken cancellationToken)
+    {
+        int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
         _problem = problem;
         _uInit = uInit;
         EnsureCost(problem.Cost);
@@ -165,8 +192,6 @@ public sealed class IlqrSolver
         _ws.Cancellation = cancellationToken;
         _runner.Run(0);
         ThrowIfCancelled(cancellationToken);
-        SolutionWriter.Publish(_ws, _solution);
-        return _solution;
     }
 
     /// <summary>Test hook: true when calls are split over worker threads (else all runs on the caller).</summary>
@@ -177,15 +202,15 @@ public sealed class IlqrSolver
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
     /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
-    /// <exception cref="ArgumentException">A gradient array has the wrong shape or a non-finite value.</exception>
+    /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
     public NonlinearGradients Backward(double[]? dLdx, double[]? dLdu)
     {
         if (_problem is null)
         {
-            throw new InvalidOperationException("Backward needs a solution: call Solve first.");
+            Guard.NoSolution(_solveCalled);
         }
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = Dimensions.TauDim;
-        Guard.LossGradients(dLdx, dLdu, Dimensions);
+        Guard.LossGradients(dLdx, dLdu, Dimensions, _differentiable);
         _lossGradient = new SplitStageVector(dLdx, dLdu, Dimensions);
         _runner.Run(1);
         for (int b = 0; b < B; b++)
@@ -301,22 +326,25 @@ public sealed class IlqrSolver
         {
             return;
         }
-        _cost = cost;
         if (cost is null)
         {
+            _cost = null;
             return;
         }
+        // The evaluators first, _cost last: a cost they reject leaves the solver as it was.
         int T = Dimensions.Horizon, B = Dimensions.BatchSize, n = Dimensions.StateDim, m = Dimensions.ControlDim, N = n + m;
-        _costEvaluators = new CostDerivatives[_workers];
-        _costGradientBuffer = new double[_workers][];
+        var evaluators = new CostDerivatives[_workers];
+        var gradientBuffers = new double[_workers][];
         for (int w = 0; w < _workers; w++)
         {
-            _costEvaluators[w] = new CostDerivatives(cost, n, m);
-            _costGradientBuffer[w] = new double[N];
+            evaluators[w] = new CostDerivatives(cost, n, m);
+            gradientBuffers[w] = new double[N];
         }
+        (_costEvaluators, _costGradientBuffer) = (evaluators, gradientBuffers);
         _costHessian = new double[T * B * N * N];
         _costLinear = new double[T * B * N];
         _costMixed = new double[N * cost.ParameterCount];
+        _cost = cost;
     }
 
     private void ThrowIfCancelled(CancellationToken cancellationToken)

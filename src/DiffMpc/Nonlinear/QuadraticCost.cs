@@ -21,7 +21,7 @@ public sealed class QuadraticCost : ICost
     private QuadraticCost(int stateDim, int controlDim, bool diagonal)
     {
         Guard.AtLeast(stateDim, 1, nameof(stateDim), "StateDim (n)");
-        Guard.AtLeast(controlDim, 0, nameof(controlDim), "ControlDim (m)");
+        Guard.AtLeast(controlDim, 1, nameof(controlDim), "ControlDim (m)");
         StateDim = stateDim;
         ControlDim = controlDim;
         IsDiagonal = diagonal;
@@ -32,14 +32,14 @@ public sealed class QuadraticCost : ICost
 
     /// <summary>A cost with C = diag(q): phi = [q (N); p (N)].</summary>
     /// <param name="stateDim">n, at least 1.</param>
-    /// <param name="controlDim">m, at least 0.</param>
+    /// <param name="controlDim">m, at least 1 (as <see cref="Problems.MpcDimensions.ControlDim"/>).</param>
     /// <returns>The cost.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is out of range.</exception>
     public static QuadraticCost Diagonal(int stateDim, int controlDim) => new(stateDim, controlDim, diagonal: true);
 
     /// <summary>A cost with a full C: phi = [C (N x N row-major); p (N)].</summary>
     /// <param name="stateDim">n, at least 1.</param>
-    /// <param name="controlDim">m, at least 0.</param>
+    /// <param name="controlDim">m, at least 1 (as <see cref="Problems.MpcDimensions.ControlDim"/>).</param>
     /// <returns>The cost.</returns>
     /// <exception cref="ArgumentOutOfRangeException">A dimension is out of range.</exception>
     public static QuadraticCost Full(int stateDim, int controlDim) => new(stateDim, controlDim, diagonal: false);

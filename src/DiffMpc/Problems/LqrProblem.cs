@@ -23,7 +23,8 @@ public sealed class LqrProblem
     /// <param name="xInit">Initial states x_1, shape [B][n].</param>
     /// <param name="C">Cost Hessians of tau_t, shape [T][B][n+m][n+m] or a broadcast of it.</param>
     /// <param name="c">Cost linear terms, shape [T][B][n+m] or a broadcast of it.</param>
-    /// <param name="F">Dynamics matrices, shape [T-1][B][n][n+m] or a broadcast of it (unused when T = 1; may then be null).</param>
+    /// <param name="F">Dynamics matrices, shape [T-1][B][n][n+m] or a broadcast of it (unused when T = 1; may then be
+    /// null, which stands for the empty [0][B][n][n+m] array, so dL/dF is empty too).</param>
     /// <param name="f">Dynamics offsets, shape [T-1][B][n] or a broadcast of it; null means zero.</param>
     /// <param name="uLower">Lower control bounds, shape [T][B][m], a broadcast of it, or a
     /// <see cref="StageArray.Scalar"/>; -Infinity entries are unbounded; null means no lower bound.</param>
@@ -57,7 +58,7 @@ public sealed class LqrProblem
         XInit = xInit;
         CostQuadratic = C;
         CostLinear = c;
-        Dynamics = F ?? StageArray.Shared(new double[n * N]);
+        Dynamics = F ?? StageArray.PerStage([]);   // T = 1: no stage has dynamics, and the gradient is empty too
         DynamicsOffset = f;
     }
 
@@ -73,7 +74,7 @@ public sealed class LqrProblem
     /// <summary>c, shape [T][B][n+m] or a broadcast of it.</summary>
     public StageArray CostLinear { get; }
 
-    /// <summary>F, shape [T-1][B][n][n+m] or a broadcast of it.</summary>
+    /// <summary>F, shape [T-1][B][n][n+m] or a broadcast of it (an empty per-stage array when T = 1 and F was null).</summary>
     public StageArray Dynamics { get; }
 
     /// <summary>f, shape [T-1][B][n] or a broadcast of it; null when the dynamics have no offset.</summary>

@@ -14,7 +14,9 @@ public readonly record struct MpcDimensions(int Horizon, int BatchSize, int Stat
     public int TauDim => StateDim + ControlDim;
 
     /// <summary>
-    /// Throws <see cref="ArgumentOutOfRangeException"/> when any dimension is below 1.
+    /// Throws <see cref="ArgumentOutOfRangeException"/> when any dimension is below 1, or when the
+    /// largest array of the problem, C with T B (n+m)^2 values, would exceed the largest .NET array
+    /// (<see cref="Array.MaxLength"/> elements).
     /// </summary>
     /// <param name="paramName">The argument to name in the exception.</param>
     public void Validate(string paramName = "dimensions")
@@ -23,6 +25,23 @@ public readonly record struct MpcDimensions(int Horizon, int BatchSize, int Stat
         Check(BatchSize, "BatchSize (B)", paramName);
         Check(StateDim, "StateDim (n)", paramName);
         Check(ControlDim, "ControlDim (m)", paramName);
+        long N = (long)StateDim + ControlDim;
+        CheckSize(N * N > Array.MaxLength ? long.MaxValue : (long)Horizon * BatchSize * N * N, "T B (n+m)^2, the values of C", paramName);
+    }
+
+    /// <summary>
+    /// Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="paramName"/> when an
+    /// array of <paramref name="count"/> values (computed in 64 bits; long.MaxValue for "beyond
+    /// that") cannot be allocated.
+    /// </summary>
+    internal void CheckSize(long count, string what, string paramName)
+    {
+        if (count < 0 || count > Array.MaxLength)
+        {
+            throw new ArgumentOutOfRangeException(paramName, this,
+                $"{what} must fit in one .NET array (at most {Array.MaxLength} values); these dimensions ({this}) need " +
+                (count == long.MaxValue || count < 0 ? "more than 9.2e18." : $"{count}."));
+        }
     }
 
     private static void Check(int value, string what, string paramName)

@@ -65,12 +65,13 @@ public sealed class NonlinearProblem
     /// <param name="costParameters">phi, shape [q] with q = cost.ParameterCount, shared by the batch.</param>
     /// <param name="uLower">Lower control bounds ([T][B][m], a broadcast or a scalar); null for none.</param>
     /// <param name="uUpper">Upper control bounds, like <paramref name="uLower"/>.</param>
-    /// <exception cref="ArgumentException">A shape does not match.</exception>
+    /// <exception cref="ArgumentException">A shape does not match, or <paramref name="cost"/> is a <see cref="QuadraticCost"/> of other dimensions.</exception>
     public NonlinearProblem(MpcDimensions dimensions, IDynamics dynamics, double[] parameters, double[] xInit,
         ICost cost, double[] costParameters, StageArray? uLower = null, StageArray? uUpper = null)
         : this(dimensions, dynamics, parameters, xInit, ZeroCost(dimensions), ZeroLinear(dimensions), uLower, uUpper)
     {
         Guard.NotNull(cost, nameof(cost));
+        Guard.CostDimensions(cost, dimensions.StateDim, dimensions.ControlDim, nameof(cost));
         Guard.Length(costParameters, cost.ParameterCount, nameof(costParameters), $"[q={cost.ParameterCount}]");
         Cost = cost;
         CostParameters = costParameters;

@@ -7,8 +7,8 @@ namespace DiffMpc.Results;
 /// contribute zero.
 /// </summary>
 /// <remarks>
-/// A gradients object returned by a reusable solver is overwritten by its next backward pass.
-/// A backward pass asked for only some <see cref="GradientKinds"/> leaves the arrays of the
+/// A gradients object returned by a reusable solver is overwritten by its next backward pass;
+/// one returned by the static <see cref="Mpc"/> API is the caller's own. A backward pass asked for only some <see cref="GradientKinds"/> leaves the arrays of the
 /// others all zero (see <see cref="Computed"/>).
 /// </remarks>
 public sealed class MpcGradients
@@ -63,6 +63,15 @@ public sealed class MpcGradients
     /// finite or would overflow (contributions left out, never NaN).
     /// </summary>
     public bool[] Differentiated { get; }
+
+    /// <summary>A deep copy (the static <see cref="Mpc"/> API returns one, so its results are never overwritten).</summary>
+    internal MpcGradients Copy() =>
+        new((double[])CostQuadratic.Clone(), (double[])CostLinear.Clone(), (double[])Dynamics.Clone(),
+            (double[]?)DynamicsOffset?.Clone(), (double[])XInit.Clone(), (double[]?)ControlLower?.Clone(),
+            (double[]?)ControlUpper?.Clone(), (bool[])Differentiated.Clone())
+        {
+            Computed = Computed,
+        };
 
     /// <summary>
     /// Records that a backward pass computed <paramref name="kinds"/>, after zeroing the arrays

@@ -9,9 +9,13 @@ namespace DiffMpc.Results;
 /// A solution returned by a reusable solver (<see cref="Lqr.LqrSolver"/>) is owned by it and
 /// overwritten by that solver's next solve; copy what you need to keep. A solution returned by
 /// <see cref="Mpc.Solve(LqrProblem, Options.MpcOptions?, double[], CancellationToken)"/> has its own solver and stays valid.
-/// Elements whose <see cref="Status"/> is not <see cref="SolveStatus.Converged"/> hold NaN in
-/// <see cref="X"/>, <see cref="U"/>, <see cref="Costates"/> and <see cref="Cost"/>, as documented
-/// on each status value.
+/// What an element that did not converge holds is documented on each status value: NaN in
+/// <see cref="X"/>, <see cref="U"/>, <see cref="Costates"/> and <see cref="Cost"/> for
+/// <see cref="SolveStatus.NotPositiveDefinite"/> and <see cref="SolveStatus.NonFinite"/> (no
+/// trajectory exists), the last iterate for <see cref="SolveStatus.MaxIterations"/>,
+/// <see cref="SolveStatus.LineSearchFailed"/>, <see cref="SolveStatus.NotStrictLocalMinimum"/>
+/// and <see cref="SolveStatus.Inaccurate"/>. A loss built from the whole solution may be passed to
+/// Backward as it is: the loss gradients of elements that are not differentiated are not read.
 /// </remarks>
 public sealed class MpcSolution
 {
@@ -94,12 +98,24 @@ public sealed class MpcSolution
     /// <summary>x_t of element b as a span of length n (t is 0-based).</summary>
     /// <param name="t">Stage, 0..T-1.</param>
     /// <param name="b">Batch element, 0..B-1.</param>
+    /// <returns>A view of <see cref="X"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> or <paramref name="b"/> is out of range.</exception>
     public ReadOnlySpan<double> StateAt(int t, int b) =>
-        X.AsSpan((t * Dimensions.BatchSize + b) * Dimensions.StateDim, Dimensions.StateDim);
+        X.AsSpan(Offset(t, b) * Dimensions.StateDim, Dimensions.StateDim);
 
     /// <summary>u_t of element b as a span of length m (t is 0-based).</summary>
     /// <param name="t">Stage, 0..T-1.</param>
     /// <param name="b">Batch element, 0..B-1.</param>
+    /// <returns>A view of <see cref="U"/>.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> or <paramref name="b"/> is out of range.</exception>
     public ReadOnlySpan<double> ControlAt(int t, int b) =>
-        U.AsSpan((t * Dimensions.BatchSize + b) * Dimensions.ControlDim, Dimensions.ControlDim);
+        U.AsSpan(Offset(t, b) * Dimensions.ControlDim, Dimensions.ControlDim);
+
+    /// <summary>t B + b, the (stage, element) slot, after checking both.</summary>
+    private int Offset(int t, int b)
+    {
+        Internal.Guard.InRange(t, 0, Dimensions.Horizon - 1, nameof(t), "t (the stage)");
+        Internal.Guard.InRange(b, 0, Dimensions.BatchSize - 1, nameof(b), "b (the batch element)");
+        return t * Dimensions.BatchSize + b;
+    }
 }

@@ -5,7 +5,10 @@ namespace DiffMpc.Results;
 /// the shape (and broadcast layout) of its input; shared inputs hold the summed contributions.
 /// Elements without a differentiable solution contribute zero.
 /// </summary>
-/// <remarks>A gradients object returned by a reusable solver is overwritten by its next backward pass.</remarks>
+/// <remarks>
+/// A gradients object returned by a reusable solver is overwritten by its next backward pass;
+/// one returned by <see cref="Mpc.BackwardNonlinear"/> is the caller's own.
+/// </remarks>
 public sealed class NonlinearGradients
 {
     internal NonlinearGradients(double[] parameters, double[]? costQuadratic, double[]? costLinear, double[]? costParameters,
@@ -20,6 +23,12 @@ public sealed class NonlinearGradients
         ControlLower = controlLower;
         ControlUpper = controlUpper;
     }
+
+    /// <summary>A deep copy (the static <see cref="Mpc"/> API returns one, so its results are never overwritten).</summary>
+    internal NonlinearGradients Copy() =>
+        new((double[])Parameters.Clone(), (double[]?)CostQuadratic?.Clone(), (double[]?)CostLinear?.Clone(),
+            (double[]?)CostParameters?.Clone(), (double[])XInit.Clone(), (double[]?)ControlLower?.Clone(),
+            (double[]?)ControlUpper?.Clone(), (bool[])Differentiated.Clone());
 
     /// <summary>dL/dtheta, shape [p], summed over the batch.</summary>
     public double[] Parameters { get; }

@@ -7,8 +7,9 @@ public enum SolveStatus
     Converged = 0,
 
     /// <summary>
-    /// Q_uu was not positive definite at some stage (the problem is not strictly convex in the
-    /// controls). Trajectories and cost are NaN; gradients are zero.
+    /// Q_uu was not positive definite at some stage: the problem is not strictly convex in the
+    /// controls, or Q_uu = C_uu + F_u' V F_u overflowed (entries of F so large, 1e200 say, that
+    /// the product is no longer finite). Trajectories and cost are NaN; gradients are zero.
     /// </summary>
     NotPositiveDefinite = 1,
 
@@ -30,7 +31,9 @@ public enum SolveStatus
     /// <summary>
     /// Nonlinear MPC converged to a stationary point whose reduced Hessian (of the Lagrangian,
     /// on the free controls) is not positive definite: not a strict local minimum, so the solution
-    /// is not differentiable. Trajectories hold the point; gradients are zero.
+    /// is not differentiable. Trajectories hold the point; gradients are zero. A typical case is a
+    /// symmetric start such as a pendulum hanging at rest with u = 0 (stationary, but a saddle):
+    /// start from a perturbed warm start u_init instead.
     /// </summary>
     NotStrictLocalMinimum = 5,
 

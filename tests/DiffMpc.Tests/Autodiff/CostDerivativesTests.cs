@@ -215,6 +215,9 @@ public sealed class CostDerivativesTests
         var ex = Assert.Throws<ArgumentException>(() => d.Gradient(0, new double[3], new double[1], new double[7], new double[4]));
         Assert.Equal("costParams", ex.ParamName);
         Assert.Throws<ArgumentException>(() => new CostDerivatives(QuadraticCost.Diagonal(3, 1), 4, 1));
+        // m = 0 is no problem any solver takes (MpcDimensions needs m >= 1), so the cost refuses it too.
+        Assert.Equal("controlDim", Assert.Throws<ArgumentOutOfRangeException>(() => QuadraticCost.Diagonal(3, 0)).ParamName);
+        Assert.Equal("controlDim", Assert.Throws<ArgumentOutOfRangeException>(() => QuadraticCost.Full(3, 0)).ParamName);
     }
 }
 

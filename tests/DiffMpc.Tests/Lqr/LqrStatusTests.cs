@@ -57,6 +57,49 @@ public sealed class LqrStatusTests
         }
     }
 
+    /// <summary>
+    /// A loss built from the whole solution (here dL/dx = x, dL/du = u) holds NaN in the slots of
+    /// an element that failed. Backward accepts it, since those slots are never read: the
+    /// gradients are bitwise those of the same loss with the failed element's slots zeroed, on
+    /// the per-element (B = 4) and the lane paths (B = 16), with and without control bounds. A
+    /// NaN in an element that is differentiated is still rejected, naming the element.
+    /// </summary>
+    [Theory]
+    [InlineData(4, false)]
+    [InlineData(16, false)]
+    [InlineData(4, true)]
+    [InlineData(16, true)]
+    public void FailedElement_LossFromItsNaNSolution_IsAccepted(int batch, bool bounded)
+    {
+        var dims = new MpcDimensions(5, batch, 3, 2);
+        LqrCase lqr = RandomLqr.Create(11, dims);
+        lqr.SetControlCost(t: 2, b: 1, diagonal: -2.0);
+        LqrProblem problem = bounded
+            ? new LqrProblem(dims, lqr.XInit, lqr.C, lqr.c, lqr.F, lqr.f, StageArray.Scalar(-0.5), StageArray.Scalar(0.5))
+            : lqr.Problem;
+        var solver = new LqrSolver(dims);
+        MpcSolution sol = solver.Solve(problem);
+        Assert.Equal(SolveStatus.NotPositiveDefinite, sol.Status[1]);
+        Assert.Equal(batch - 1, sol.ConvergedCount);
+        double[] dx = (double[])sol.X.Clone(), du = (double[])sol.U.Clone();
+        Assert.Contains(dx, double.IsNaN);
+
+        double[][] g = Copy(solver.Backward(dx, du));
+        int T = dims.Horizon, n = dims.StateDim, m = dims.ControlDim;
+        for (int t = 0; t < T; t++)
+        {
+            Array.Clear(dx, (t * batch + 1) * n, n);
+            Array.Clear(du, (t * batch + 1) * m, m);
+        }
+        AssertBitwise(g, Copy(solver.Backward(dx, du)), "gradients with the failed element's loss slots zeroed");
+        Assert.All(g[4].AsSpan(n, n).ToArray(), v => Assert.Equal(0.0, v));   // dL/dx_init of the failed element
+
+        dx[(3 * batch + 2) * n + 1] = double.NaN;   // t = 3, b = 2, i = 1: a converged element
+        var ex = Assert.Throws<ArgumentException>(() => solver.Backward(dx, du));
+        Assert.Equal("dLdx", ex.ParamName);
+        Assert.Contains("t=3, b=2, i=1", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void NotPositiveDefinite_Element_ContributesNothingToSharedGradients()
     {

@@ -89,7 +89,10 @@ public sealed class LqrValidationTests
         int given = ExpectedLength(input, dataLayout);
         int expected = ExpectedLength(input, declared);
         Assert.NotEqual(expected, given);
-        AssertArgument(() => Build(input, Layouts.Wrap(declared, new double[given])), input, expected, given);
+        ArgumentException ex = AssertArgument(() => Build(input, Layouts.Wrap(declared, new double[given])), input, expected, given);
+        // Every layout has a distinct length here, so the hint names exactly the layout of the data.
+        Assert.Contains($"That is the length of StageArray.{dataLayout} [", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(" or of ", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -106,7 +109,12 @@ public sealed class LqrValidationTests
         var d = new MpcDimensions(1, 2, 3, 2);
         LqrCase k = RandomLqr.Create(2, d);
         Assert.Empty(k.F.Data);
-        Assert.True(Mpc.Solve(new LqrProblem(d, k.XInit, k.C, k.c, null)).AllConverged);
+        var omitted = new LqrProblem(d, k.XInit, k.C, k.c, null);
+        MpcSolution solution = Mpc.Solve(omitted);
+        Assert.True(solution.AllConverged);
+        // An omitted F stands for the empty per-stage array, and so does its gradient (like f's null).
+        Assert.Empty(omitted.Dynamics.Data);
+        Assert.Empty(Mpc.Backward(solution, new double[6], new double[4]).Dynamics);
         Assert.True(Mpc.Solve(new LqrProblem(d, k.XInit, k.C, k.c, StageArray.PerStage([]), StageArray.PerStage([]))).AllConverged);
         AssertArgument(() => new LqrProblem(d, k.XInit, k.C, k.c, StageArray.PerStage(new double[2 * 3 * 5])), "F", 0, 30);
         AssertArgument(() => new LqrProblem(d, k.XInit, k.C, k.c, null, StageArray.PerStage(new double[6])), "f", 0, 6);
@@ -175,6 +183,32 @@ public sealed class LqrValidationTests
             new LqrProblem(d, new double[1], StageArray.Shared(new double[1]), StageArray.Shared(new double[1]), null));
         Assert.Equal("dimensions", ex.ParamName);
         Assert.Equal(bad, ex.ActualValue);
+    }
+
+    /// <summary>
+    /// Dimensions whose arrays could not exist (T B (n+m)^2 beyond Array.MaxLength, where the
+    /// sizes would overflow an int) are rejected up front, naming the dimensions, instead of
+    /// passing as shapes of a wrapped-around length and failing deep inside a solve.
+    /// </summary>
+    [Theory]
+    [InlineData(65536, 65536, 1, 1, "17179869184")]
+    [InlineData(1, 1, 50000, 50000, "more than")]
+    [InlineData(1000, 1000, 40, 10, "2500000000")]
+    public void Dimensions_BeyondTheLargestArray_AreRejected(int T, int B, int n, int m, string need)
+    {
+        var d = new MpcDimensions(T, B, n, m);
+        foreach (Action create in new Action[]
+        {
+            () => d.Validate(),
+            () => _ = new LqrSolver(d),
+            () => _ = new LqrProblem(d, new double[1], StageArray.Shared(new double[1]), StageArray.Shared(new double[1]), null),
+        })
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(create);
+            Assert.Equal("dimensions", ex.ParamName);
+            Assert.Contains("T B (n+m)^2", ex.Message, StringComparison.Ordinal);
+            Assert.Contains(need, ex.Message, StringComparison.Ordinal);
+        }
     }
 
     [Fact]

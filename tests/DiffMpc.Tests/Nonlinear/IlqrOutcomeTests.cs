@@ -26,9 +26,21 @@ public sealed class IlqrOutcomeTests
         Assert.Equal(SolveStatus.NotStrictLocalMinimum, sol.Status[0]);
         Assert.Equal(SolveStatus.Converged, sol.Status[1]);
         Assert.True(double.IsFinite(sol.Cost[0]));
-        NonlinearGradients g = solver.Backward(Enumerable.Repeat(1.0, 20 * 2 * 3).ToArray(), null);
+        double[] dLdx = Enumerable.Repeat(1.0, 20 * 2 * 3).ToArray();
+        NonlinearGradients g = solver.Backward(dLdx, null);
         Assert.All(g.XInit.AsSpan(0, 3).ToArray(), v => Assert.Equal(0, v));
         Assert.Contains(g.XInit.AsSpan(3, 3).ToArray(), v => v != 0);
+        double[] dtheta = (double[])g.Parameters.Clone();
+
+        // The loss slots of the element that is not differentiated are not read: NaN there is
+        // accepted and changes nothing; in the converged element it is rejected.
+        for (int t = 0; t < 20; t++)
+        {
+            dLdx[t * 2 * 3] = double.NaN;
+        }
+        Bitwise.Equal(dtheta, solver.Backward(dLdx, null).Parameters, "dL/dtheta with NaN loss slots of element 0");
+        dLdx[3] = double.NaN;
+        Assert.Equal("dLdx", Assert.Throws<ArgumentException>(() => solver.Backward(dLdx, null)).ParamName);
     }
 
     [Fact]
@@ -87,6 +99,43 @@ public sealed class IlqrOutcomeTests
             Assert.Equal(p.Dimensions.BatchSize, solution.ConvergedCount);
             Assert.True(counting.FirstOrder > 0, $"{mode}: Jacobians are evaluated");
             Assert.Equal(expectSecondOrder, counting.SecondOrder > 0);
+        }
+    }
+
+    /// <summary>
+    /// A faulty model that leaves an entry of x_next unwritten gets NaN there (not a stale value
+    /// from an earlier evaluation, which would pass for a result): every element is NonFinite,
+    /// in both gradient modes, and the Jacobian check flags the model.
+    /// </summary>
+    [Theory]
+    [InlineData(NonlinearGradientMode.Exact)]
+    [InlineData(NonlinearGradientMode.FirstOrder)]
+    public void ModelThatDoesNotWriteEveryEntry_IsNonFinite(NonlinearGradientMode mode)
+    {
+        NonlinearProblem p = IlqrTestProblems.Pendulum(10, 3, 64);
+        var faulty = new PartialWriter(p.Dynamics);
+        var solver = new IlqrSolver(p.Dimensions, faulty, new MpcOptions { GradientMode = mode });
+        MpcSolution sol = solver.Solve(new NonlinearProblem(p.Dimensions, faulty, p.Parameters, p.XInit, p.CostQuadratic,
+            p.CostLinear, p.ControlLower, p.ControlUpper));
+        Assert.All(sol.Status, s => Assert.Equal(SolveStatus.NonFinite, s));
+        Assert.True(double.IsNaN(DiffMpc.Autodiff.DynamicsDerivatives.CheckJacobian(faulty, p.XInit.AsSpan(0, 3), [0.3], p.Parameters)));
+    }
+
+    /// <summary>The wrapped model's step with the last entry of x_next left as the caller had it.</summary>
+    private sealed class PartialWriter(IDynamics inner) : IDynamics
+    {
+        public int StateDim => inner.StateDim;
+
+        public int ControlDim => inner.ControlDim;
+
+        public int ParameterCount => inner.ParameterCount;
+
+        public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
+            where T : System.Numerics.IFloatingPointIeee754<T>
+        {
+            Span<T> all = new T[StateDim];
+            inner.Step(x, u, theta, all);
+            all[..^1].CopyTo(xNext);
         }
     }
 

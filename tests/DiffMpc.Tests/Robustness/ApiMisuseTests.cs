@@ -17,7 +17,7 @@ public sealed class ApiMisuseTests
     {
         var solver = new LqrSolver(Dims);
         var ex = Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
-        Assert.Contains("Solve", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("call Solve first", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -25,7 +25,7 @@ public sealed class ApiMisuseTests
     {
         var solver = new IlqrSolver(Dims, PendulumSpec.Model);
         var ex = Assert.Throws<InvalidOperationException>(() => solver.Backward(new double[12], new double[4]));
-        Assert.Contains("Solve", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("call Solve first", ex.Message, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -64,12 +64,12 @@ public sealed class ApiMisuseTests
                 continue;   // bounds of a problem without bounds
             }
             Assert.ThrowsAny<ArgumentException>(() => solver.Solve(problem));
-            Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+            AssertLastSolveThrew(() => solver.Backward(null, null));
             (k.C.Data[40], k.XInit[4], lower[7]) = (c40, x4, l7);
         }
         Assert.True(solver.Solve(problem).AllConverged);
         Assert.ThrowsAny<ArgumentException>(() => solver.Solve(problem, new double[3]));   // warm start of the wrong shape
-        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+        AssertLastSolveThrew(() => solver.Backward(null, null));
     }
 
     [Fact]
@@ -81,7 +81,74 @@ public sealed class ApiMisuseTests
         Assert.NotNull(solver.Backward(null, null));
         k.Problem.XInit[1] = double.NaN;
         Assert.ThrowsAny<ArgumentException>(() => solver.Solve(k.Problem));
-        Assert.Throws<InvalidOperationException>(() => solver.Backward(null, null));
+        AssertLastSolveThrew(() => solver.Backward(null, null));
+    }
+
+    /// <summary>
+    /// A model that throws inside a solve (here on a worker thread, for one element's state):
+    /// Solve rethrows it and keeps no solution, so Backward does not differentiate the previous
+    /// problem's workspace; the solver works again with the next good problem.
+    /// </summary>
+    [Fact]
+    public void IlqrSolver_ModelThatThrows_LeavesNoSolution_AndSolverStaysUsable()
+    {
+        PendulumInstance k = new PendulumSpec(6, 16, PerStageCost: false, BoundMode: 0, Seed: 5).Build();
+        NonlinearProblem p = k.Problem;
+        var model = new ThrowsAboveSpeed(p.Dynamics, limit: 100);
+        var solver = new IlqrSolver(p.Dimensions, model, new DiffMpc.Options.MpcOptions { MaxDegreeOfParallelism = 2 });
+        NonlinearProblem With(double[] x0) => new(p.Dimensions, model, p.Parameters, x0, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper);
+        double[] dx = Enumerable.Repeat(1.0, p.Dimensions.Horizon * p.Dimensions.BatchSize * p.Dimensions.StateDim).ToArray();
+
+        Assert.NotNull(solver.Solve(With(p.XInit)));
+        double[] before = (double[])solver.Backward(dx, null).Parameters.Clone();
+        double[] fast = (double[])p.XInit.Clone();
+        fast[11 * 3 + 2] = 500;   // element 11's angular speed
+        Assert.Throws<InvalidDataException>(() => solver.Solve(With(fast)));
+        AssertLastSolveThrew(() => solver.Backward(dx, null));
+
+        Assert.NotNull(solver.Solve(With(p.XInit)));
+        Bitwise.Equal(before, solver.Backward(dx, null).Parameters, "dL/dtheta after the solver recovered");
+    }
+
+    /// <summary>A QuadraticCost made for other dimensions is refused by the problem, naming the cost.</summary>
+    [Fact]
+    public void NonlinearProblem_QuadraticCostOfOtherDimensions_IsRejected()
+    {
+        PendulumInstance k = new PendulumSpec(4, 2, PerStageCost: false, BoundMode: 0, Seed: 3).Build();
+        NonlinearProblem p = k.Problem;
+        var cost = DiffMpc.Nonlinear.QuadraticCost.Diagonal(2, 2);
+        var ex = Assert.Throws<ArgumentException>(() => new NonlinearProblem(p.Dimensions, p.Dynamics, p.Parameters, p.XInit,
+            cost, new double[cost.ParameterCount]));
+        Assert.Equal("cost", ex.ParamName);
+        Assert.Contains("n=2, m=2", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("n=3, m=1", ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>The wrapped model, throwing when a state's last entry exceeds the limit.</summary>
+    private sealed class ThrowsAboveSpeed(IDynamics inner, double limit) : IDynamics
+    {
+        public int StateDim => inner.StateDim;
+
+        public int ControlDim => inner.ControlDim;
+
+        public int ParameterCount => inner.ParameterCount;
+
+        public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
+            where T : System.Numerics.IFloatingPointIeee754<T>
+        {
+            if (double.CreateTruncating(x[^1]) > limit)
+            {
+                throw new InvalidDataException("speed out of the model's range");
+            }
+            inner.Step(x, u, theta, xNext);
+        }
+    }
+
+    /// <summary>The message of a Backward after a Solve that threw says so (not "call Solve first").</summary>
+    private static void AssertLastSolveThrew(Action backward)
+    {
+        var ex = Assert.Throws<InvalidOperationException>(backward);
+        Assert.Contains("the last call to Solve threw", ex.Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, int, int, double> WrongGradients => new()
