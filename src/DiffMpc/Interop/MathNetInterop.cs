@@ -1,4 +1,5 @@
 using DiffMpc.Internal;
+using DiffMpc.Results;
 using MathNet.Numerics.LinearAlgebra;
 
 namespace DiffMpc.Interop;
@@ -102,5 +103,29 @@ public static class MathNetInterop
                 $"index must select a whole vector of length {length} of data (length {data.Length}).");
         }
         return Vector<double>.Build.Dense(data.AsSpan(index * length, length).ToArray());
+    }
+
+    /// <summary>x_t of element b of a solution as a new vector of length n (t is 0-based).</summary>
+    /// <param name="solution">The solution.</param>
+    /// <param name="t">Stage, 0..T-1.</param>
+    /// <param name="b">Batch element, 0..B-1.</param>
+    /// <returns>A new dense vector.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> or <paramref name="b"/> is out of range.</exception>
+    public static Vector<double> StateVector(this MpcSolution solution, int t, int b)
+    {
+        Guard.NotNull(solution, nameof(solution));
+        return Vector<double>.Build.Dense(solution.StateAt(t, b).ToArray());
+    }
+
+    /// <summary>u_t of element b of a solution as a new vector of length m (t is 0-based).</summary>
+    /// <param name="solution">The solution.</param>
+    /// <param name="t">Stage, 0..T-1.</param>
+    /// <param name="b">Batch element, 0..B-1.</param>
+    /// <returns>A new dense vector.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="t"/> or <paramref name="b"/> is out of range.</exception>
+    public static Vector<double> ControlVector(this MpcSolution solution, int t, int b)
+    {
+        Guard.NotNull(solution, nameof(solution));
+        return Vector<double>.Build.Dense(solution.ControlAt(t, b).ToArray());
     }
 }
