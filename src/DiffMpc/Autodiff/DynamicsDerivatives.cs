@@ -404,14 +404,19 @@ public sealed class DynamicsDerivatives
     }
 
     /// <summary>
-    /// The model's step with <paramref name="xNext"/> set to NaN first: an entry a faulty model
-    /// does not write then shows as NaN (a NonFinite element) instead of a stale value from an
-    /// earlier call, which would pass for a result.
+    /// The model's step, in plain doubles with <paramref name="xNext"/> set to NaN first: an entry
+    /// a faulty model does not write then shows as NaN (a NonFinite element) instead of a stale
+    /// value from an earlier call, which would pass for a result. The dual-number evaluations run
+    /// at the points the rollouts have evaluated in doubles (where the model takes the same
+    /// branches), so they are left as they are: filling them cost 5% of a cartpole Solve.
     /// </summary>
     private static void Step<T>(IDynamics model, ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
         where T : IFloatingPointIeee754<T>
     {
-        xNext.Fill(T.NaN);
+        if (typeof(T) == typeof(double))
+        {
+            xNext.Fill(T.NaN);
+        }
         model.Step(x, u, theta, xNext);
     }
 
