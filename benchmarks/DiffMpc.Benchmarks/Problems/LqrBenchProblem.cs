@@ -20,7 +20,6 @@ internal sealed class LqrBenchProblem : IBenchProblem
         MpcDimensions d = Problem.Dimensions;
         _solver = new LqrSolver(d);
         (_dLdx, _dLdu) = LossGradients(d);
-        Flops = FlopModel.ForwardBackward(d.StateDim, d.ControlDim, d.Horizon, d.BatchSize);
     }
 
     public string Name { get; }
@@ -28,7 +27,14 @@ internal sealed class LqrBenchProblem : IBenchProblem
     /// <summary>The generated problem.</summary>
     public LqrProblem Problem { get; }
 
-    public double? Flops { get; }
+    /// <summary>
+    /// Flops of one forward + backward as the kernels of the last solve executed them
+    /// (<see cref="FlopModel.ForwardBackwardExecuted"/>: lower triangles on the lane path); null
+    /// before the first solve.
+    /// </summary>
+    public double? Flops => _last is null ? null
+        : FlopModel.ForwardBackwardExecuted(Problem.Dimensions.StateDim, Problem.Dimensions.ControlDim,
+            Problem.Dimensions.Horizon, Problem.Dimensions.BatchSize, _solver.SolvedInLanes);
 
     public double CostMean => _last is null ? double.NaN : ConvergedCostMean(_last);
 

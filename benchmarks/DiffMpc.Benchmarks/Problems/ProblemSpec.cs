@@ -68,17 +68,40 @@ internal sealed class ProblemCatalog
     [JsonPropertyName("problems")]
     public List<ProblemSpec> Problems { get; set; } = [];
 
-    /// <summary>Reads and checks a problems.json file.</summary>
+    /// <summary>
+    /// Reads and checks a problems.json file: every failure (missing or unreadable file, malformed
+    /// JSON, an entry without what its kind needs) is an <see cref="InvalidDataException"/> whose
+    /// message names the file and the problem, so callers report it in one line.
+    /// </summary>
     public static ProblemCatalog Load(string path)
     {
-        using FileStream stream = File.OpenRead(path);
-        ProblemCatalog catalog = JsonSerializer.Deserialize<ProblemCatalog>(stream)
-            ?? throw new InvalidDataException($"{path} holds no problem catalog.");
+        ProblemCatalog? catalog;
+        try
+        {
+            using FileStream stream = File.OpenRead(path);
+            catalog = JsonSerializer.Deserialize<ProblemCatalog>(stream);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        {
+            throw new InvalidDataException($"{path}: cannot read the problem catalog: {ex.Message}", ex);
+        }
+        if (catalog is null)
+        {
+            throw new InvalidDataException($"{path} holds no problem catalog.");
+        }
         foreach (ProblemSpec p in catalog.Problems)
         {
             if (string.IsNullOrEmpty(p.Name) || string.IsNullOrEmpty(p.Kind) || p.Horizon < 1 || p.Batch < 1)
             {
                 throw new InvalidDataException($"{path}: every problem needs a name, a kind, T >= 1 and B >= 1; got {p}.");
+            }
+            if (p.Kind is "lqr" or "box_lqr" && (p.N is not >= 1 || p.M is not >= 1))
+            {
+                throw new InvalidDataException($"{path}: problem '{p.Name}' of kind {p.Kind} needs n >= 1 and m >= 1; got {p}.");
+            }
+            if (p.Kind == "box_lqr" && !(p.Box > 0))
+            {
+                throw new InvalidDataException($"{path}: problem '{p.Name}' of kind box_lqr needs a bound box > 0; got {p.Box?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}.");
             }
         }
         return catalog;

@@ -120,6 +120,9 @@ public sealed class LqrSolver
     /// <summary>True when the last solve was box-constrained and ran on the SIMD-lane path.</summary>
     internal bool SolvedInBoxLanes => _solvedInBoxLanes;
 
+    /// <summary>Test and benchmark hook: true when the last solve ran the unconstrained SIMD-lane kernels.</summary>
+    internal bool SolvedInLanes => _solvedInLanes;
+
     /// <summary>
     /// True when box-constrained problems of this solver's shape run in SIMD lanes: the lane path
     /// (either width) and T &gt; 1, never depending on B.
