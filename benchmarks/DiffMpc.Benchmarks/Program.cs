@@ -19,9 +19,23 @@ if (args.Length > 0 && args[0] == "kernels")
 if (args.Length > 0 && args[0] == "baseline-check")
 {
     string name = args.Length > 1 ? args[1] : DiffMpc.Benchmarks.Suites.MathNetBaselineBenchmarks.ProblemName;
-    double worst = BaselineCheck.Verify(LqrProblemGenerator.Build(ProblemCatalog.LoadDefault().Get(name)));
-    Console.WriteLine($"{name}: MathNet baseline matches the library (largest scaled difference {worst:E2} <= {BaselineCheck.Tolerance:E0}).");
-    return 0;
+    try
+    {
+        ProblemSpec spec = ProblemCatalog.LoadDefault().Get(name);
+        double worst = BaselineCheck.Verify(LqrProblemGenerator.Build(spec));
+        Console.WriteLine($"{name}: MathNet baseline matches the library (largest scaled difference {worst:E2} <= {BaselineCheck.Tolerance:E0}).");
+        return 0;
+    }
+    catch (Exception ex) when (ex is InvalidDataException or ArgumentException)
+    {
+        Console.Error.WriteLine($"baseline-check: {ex.Message}");
+        return 2;
+    }
+    catch (InvalidOperationException ex)
+    {
+        Console.Error.WriteLine($"baseline-check: FAILED: {ex.Message}");
+        return 1;
+    }
 }
 
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);

@@ -3,7 +3,10 @@ using DiffMpc.Samples.Cartpole;
 using DiffMpc.Samples.Shared;
 
 // Usage: dotnet run -c Release --project samples/Cartpole [-- --out DIR]
-var options = SampleArgs.Parse(args, "cartpole");
+if (SampleArgs.Parse(args, "cartpole", "Cartpole") is not { } options)
+{
+    return 2;
+}
 var settings = new CartpoleSettings();
 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
     $"DiffMpc cartpole swing-up: receding-horizon MPC (T = {settings.Horizon}, |u| <= 100) from hanging down (angle {settings.InitialAngle:F2} rad)."));

@@ -5,7 +5,10 @@ using DiffMpc.Samples.ImitationLearning;
 using DiffMpc.Samples.Shared;
 
 // Usage: dotnet run -c Release --project samples/ImitationLearning [-- --out DIR] [--quick]
-var options = SampleArgs.Parse(args, "imitation", allowQuick: true);
+if (SampleArgs.Parse(args, "imitation", "ImitationLearning", allowQuick: true) is not { } options)
+{
+    return 2;
+}
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 var total = Stopwatch.StartNew();
 

@@ -3,7 +3,10 @@ using DiffMpc.Samples.Pendulum;
 using DiffMpc.Samples.Shared;
 
 // Usage: dotnet run -c Release --project samples/Pendulum [-- --out DIR]
-var options = SampleArgs.Parse(args, "pendulum");
+if (SampleArgs.Parse(args, "pendulum", "Pendulum") is not { } options)
+{
+    return 2;
+}
 Console.WriteLine("DiffMpc pendulum swing-up: receding-horizon MPC (T = 20, |u| <= 2) from near hanging down (angle pi - 0.2).");
 SwingUpResult result = SwingUp.Run(new SwingUpSettings());
 foreach (SwingUpStep s in result.Steps.Where((_, i) => i % 10 == 0))

@@ -6,8 +6,13 @@ namespace DiffMpc.Samples.Shared;
 /// <param name="Quick">True when --quick was given (smaller settings).</param>
 internal sealed record SampleArgs(string OutputDirectory, bool Quick)
 {
-    /// <summary>Parses [--out DIR] [--quick]; the default output is out/&lt;sample&gt; under the current directory.</summary>
-    public static SampleArgs Parse(string[] args, string sampleName, bool allowQuick = false)
+    /// <summary>
+    /// Parses [--out DIR] [--quick]; the default output is out/&lt;sampleName&gt; under the current
+    /// directory. On an unknown argument it prints the usage (with the sample's project folder,
+    /// <paramref name="projectFolder"/>) to standard error and returns null: the program then exits
+    /// with code 2.
+    /// </summary>
+    public static SampleArgs? Parse(string[] args, string sampleName, string projectFolder, bool allowQuick = false)
     {
         string outDir = Path.Combine("out", sampleName);
         bool quick = false;
@@ -24,7 +29,8 @@ internal sealed record SampleArgs(string OutputDirectory, bool Quick)
             else
             {
                 string usage = allowQuick ? "[--out DIR] [--quick]" : "[--out DIR]";
-                throw new ArgumentException($"Unknown argument '{args[i]}'. Usage: dotnet run -c Release --project samples/{sampleName} -- {usage}", nameof(args));
+                Console.Error.WriteLine($"Unknown or incomplete argument '{args[i]}'. Usage: dotnet run -c Release --project samples/{projectFolder} -- {usage}");
+                return null;
             }
         }
         Directory.CreateDirectory(outDir);

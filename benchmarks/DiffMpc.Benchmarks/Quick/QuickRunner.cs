@@ -51,7 +51,16 @@ internal static class QuickRunner
         }
 
         problemsPath = Path.GetFullPath(problemsPath ?? BenchPaths.DefaultProblemsPath());
-        ProblemCatalog catalog = ProblemCatalog.Load(problemsPath);
+        ProblemCatalog catalog;
+        try
+        {
+            catalog = ProblemCatalog.Load(problemsPath);
+        }
+        catch (InvalidDataException ex)
+        {
+            Console.Error.WriteLine($"quick: {ex.Message}");
+            return 2;
+        }
         List<ProblemSpec> selected;
         if (names.Count == 0)
         {
@@ -66,6 +75,23 @@ internal static class QuickRunner
                 return 2;
             }
             selected = [.. names.Select(catalog.Get)];
+        }
+
+        string? jsonFull = null;
+        if (jsonPath is not null)
+        {
+            // Checked before any timing: a path that cannot be written fails now, not after the run.
+            try
+            {
+                jsonFull = Path.GetFullPath(jsonPath);
+                Directory.CreateDirectory(Path.GetDirectoryName(jsonFull)!);
+                File.WriteAllText(jsonFull, "[]\n");
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+            {
+                Console.Error.WriteLine($"quick: cannot write --json {jsonPath}: {ex.Message}");
+                return 2;
+            }
         }
 
         Console.WriteLine("DiffMpc quick benchmark (Release build expected; times are medians, ms per call)");
@@ -85,13 +111,11 @@ internal static class QuickRunner
             Console.WriteLine(Row(r));
         }
 
-        if (jsonPath is not null)
+        if (jsonFull is not null)
         {
-            string full = Path.GetFullPath(jsonPath);
-            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
-            File.WriteAllText(full, JsonSerializer.Serialize(results, JsonOptions) + "\n");
+            File.WriteAllText(jsonFull, JsonSerializer.Serialize(results, JsonOptions) + "\n");
             Console.WriteLine();
-            Console.WriteLine($"wrote {full}");
+            Console.WriteLine($"wrote {jsonFull}");
         }
         return 0;
     }
@@ -132,7 +156,11 @@ internal static class QuickRunner
     private static string Fmt(double? x, string format) => x is double v ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "-";
 }
 
-/// <summary>One row of the quick mode's JSON output; numbers are null for kinds this build cannot run.</summary>
+/// <summary>
+/// One row of the quick mode's JSON output. All numbers are null for a kind this build cannot run
+/// (the row says so); gflops is null for the iterative kinds (box_lqr, pendulum, cartpole), whose
+/// flop count depends on the iterations.
+/// </summary>
 internal sealed record QuickResult(
     [property: JsonPropertyName("name")] string Name,
     [property: JsonPropertyName("forward_ms")] double? ForwardMs,

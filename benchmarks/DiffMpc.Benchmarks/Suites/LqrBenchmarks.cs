@@ -26,16 +26,18 @@ public class LqrBenchmarks
     public string Problem { get; set; } = "";
 
     /// <summary>Every problem of kind lqr in problems.json (or those named in DIFFMPC_BENCH_ONLY).</summary>
-    public static IEnumerable<string> ProblemNames()
+    public static IEnumerable<string> ProblemNames() => Selected(kind => kind == "lqr");
+
+    /// <summary>The names of the problems.json entries whose kind passes <paramref name="kind"/>, restricted by DIFFMPC_BENCH_ONLY when it is set.</summary>
+    internal static List<string> Selected(Func<string, bool> kind)
     {
         string? only = Environment.GetEnvironmentVariable(OnlyEnvironmentVariable);
         HashSet<string>? keep = string.IsNullOrWhiteSpace(only)
             ? null
             : [.. only.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)];
-        return ProblemCatalog.LoadDefault().Problems
-            .Where(p => p.Kind == "lqr" && (keep is null || keep.Contains(p.Name)))
-            .Select(p => p.Name)
-            .ToList();
+        return [.. ProblemCatalog.LoadDefault().Problems
+            .Where(p => kind(p.Kind) && (keep is null || keep.Contains(p.Name)))
+            .Select(p => p.Name)];
     }
 
     [GlobalSetup]
