@@ -116,8 +116,19 @@ internal sealed class BatchRunner
         {
             ThreadPool.UnsafeQueueUserWorkItem(_items[w], preferLocal: false);
         }
-        RunChunk(0);
-        // Claim back chunks that no pool thread has picked up yet.
+        try
+        {
+            RunChunk(0);
+        }
+#pragma warning disable CA1031 // Recorded and rethrown below, once no worker runs any more.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            RecordFailure(ex);
+        }
+        // Claim back chunks that no pool thread has picked up yet, and wait for the others even
+        // when a unit has failed: a worker still running when Run returns would share its
+        // scratch set and counters with the next run.
         for (int w = 1; w < _workers; w++)
         {
             if (_items[w].TryClaim())
@@ -126,14 +137,20 @@ internal sealed class BatchRunner
             }
         }
         _done.Wait();
-        _failure?.Throw();
+        Volatile.Read(ref _failure)?.Throw();
     }
+
+    /// <summary>Keeps the first failure of a run (whichever worker it came from); the workers then take no more units.</summary>
+    private void RecordFailure(Exception ex) => Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(ex), null);
+
+    /// <summary>True once a unit of this run has thrown: the run is lost, so the workers stop taking units.</summary>
+    private bool Failed => Volatile.Read(ref _failure) is not null;
 
     /// <summary>Worker w's share: its own chunk from the front, then the other chunks' leftovers from their back.</summary>
     private void RunChunk(int worker)
     {
         var block = new Block(this, _phase, worker);
-        while (TakeFront(worker, out int u))
+        while (!Failed && TakeFront(worker, out int u))
         {
             _body(_phase, u, worker);
             block.Add(u);
@@ -142,7 +159,7 @@ internal sealed class BatchRunner
         for (int k = 1; k < _workers; k++)
         {
             int victim = (worker + k) % _workers;
-            while (TakeBack(victim, out int u))
+            while (!Failed && TakeBack(victim, out int u))
             {
                 _body(_phase, u, worker);
                 block.Add(u);
@@ -301,7 +318,7 @@ internal sealed class BatchRunner
             catch (Exception ex)
 #pragma warning restore CA1031
             {
-                owner._failure ??= ExceptionDispatchInfo.Capture(ex);
+                owner.RecordFailure(ex);
             }
             finally
             {

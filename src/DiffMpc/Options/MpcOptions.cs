@@ -27,7 +27,8 @@ public sealed record MpcOptions
 
     /// <summary>
     /// Convergence tolerance of the iterative (box-constrained, nonlinear) solvers: an element has
-    /// converged when the largest change of any control in an iteration is at most this. Default 1e-10.
+    /// converged when the largest change of any control in a full (unshortened) iteration is at
+    /// most this. Positive and finite. Default 1e-10.
     /// </summary>
     public double Tolerance { get; init; } = 1e-10;
 
@@ -41,8 +42,12 @@ public sealed record MpcOptions
     public int LineSearchMaxSteps { get; init; } = 30;
 
     /// <summary>
-    /// Trust region on the control step: |u_new - u| &lt;= this per entry and iteration (delta_u).
-    /// Default +Infinity (none).
+    /// Trust region on the feedforward step of each iteration of the iterative solvers
+    /// (control-limited DDP, iLQR): the box QP of every stage keeps |k_t| &lt;= this per entry, so
+    /// u_t changes by at most this plus the feedback term K_t (x_t - xbar_t) of the rollout. It must
+    /// exceed <see cref="Tolerance"/>: a step held to at most the tolerance could not be told from
+    /// convergence. The final exact Newton step of a box-constrained LQR on its active set is not
+    /// limited. Default +Infinity (none).
     /// </summary>
     public double TrustRegion { get; init; } = double.PositiveInfinity;
 
@@ -64,9 +69,9 @@ public sealed record MpcOptions
     public void Validate()
     {
         Guard.InRange(ControlRegularization, 0, double.MaxValue, nameof(ControlRegularization), nameof(ControlRegularization));
-        if (!(Tolerance > 0))
+        if (!(Tolerance > 0 && double.IsFinite(Tolerance)))
         {
-            throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, $"{nameof(Tolerance)} must be positive; got {Tolerance}.");
+            throw new ArgumentOutOfRangeException(nameof(Tolerance), Tolerance, $"{nameof(Tolerance)} must be positive and finite; got {Tolerance}.");
         }
         Guard.AtLeast(MaxIterations, 1, nameof(MaxIterations), nameof(MaxIterations));
         if (!(LineSearchDecay > 0 && LineSearchDecay < 1))
@@ -74,9 +79,11 @@ public sealed record MpcOptions
             throw new ArgumentOutOfRangeException(nameof(LineSearchDecay), LineSearchDecay, $"{nameof(LineSearchDecay)} must be in (0, 1); got {LineSearchDecay}.");
         }
         Guard.AtLeast(LineSearchMaxSteps, 1, nameof(LineSearchMaxSteps), nameof(LineSearchMaxSteps));
-        if (!(TrustRegion > 0))
+        if (!(TrustRegion > Tolerance))
         {
-            throw new ArgumentOutOfRangeException(nameof(TrustRegion), TrustRegion, $"{nameof(TrustRegion)} must be positive (or +Infinity); got {TrustRegion}.");
+            throw new ArgumentOutOfRangeException(nameof(TrustRegion), TrustRegion,
+                $"{nameof(TrustRegion)} must exceed {nameof(Tolerance)} ({Tolerance}), or be +Infinity; got {TrustRegion}. "
+                + "A step held to the tolerance could not be told from convergence.");
         }
         if (!Enum.IsDefined(GradientMode))
         {

@@ -240,6 +240,10 @@ public sealed class BoxValidationTests
         { "TrustRegion", MpcOptions.Default with { TrustRegion = 0 } },
         { "TrustRegion", MpcOptions.Default with { TrustRegion = -1 } },
         { "TrustRegion", MpcOptions.Default with { TrustRegion = double.NaN } },
+        // A trust region no larger than the tolerance: every step would pass for convergence.
+        { "TrustRegion", MpcOptions.Default with { Tolerance = 1e-2, TrustRegion = 1e-3 } },
+        { "TrustRegion", MpcOptions.Default with { Tolerance = 1e-8, TrustRegion = 1e-8 } },
+        { "Tolerance", MpcOptions.Default with { Tolerance = double.PositiveInfinity } },
         { "BoxQpMaxIterations", MpcOptions.Default with { BoxQpMaxIterations = 0 } },
     };
 

@@ -102,4 +102,47 @@ public sealed class BatchRunnerTests
             }
         }
     }
+    /// <summary>
+    /// A unit that throws on the caller's chunk while another worker is inside a unit: Run waits
+    /// for that worker before it rethrows (a worker still running would share its scratch and
+    /// counters with the next run), no worker takes a unit after the failure, and the runner's
+    /// next run is complete. Deterministic: unit 0 throws only once unit 4 (chunk 1) has started,
+    /// and unit 4 finishes only when the test opens its gate.
+    /// </summary>
+    [Fact]
+    public void FailureOnTheCallersChunk_WaitsForTheOtherWorkers_AndStopsTakingUnits()
+    {
+        using var started = new ManualResetEventSlim();
+        using var gate = new ManualResetEventSlim();
+        var ran = new ConcurrentBag<int>();
+        bool fail = true;
+        var runner = new BatchRunner(8, 2, flopsPerUnit: 1_000_000, (phase, u, worker) =>
+        {
+            ran.Add(u);
+            if (fail && u == 0)
+            {
+                Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+                throw new InvalidDataException("unit 0");
+            }
+            if (fail && u == 4)
+            {
+                started.Set();
+                Assert.True(gate.Wait(TimeSpan.FromSeconds(10)));
+            }
+        });
+        Assert.True(runner.IsParallel);
+
+        var run = Task.Run(() => runner.Run(0));
+        Assert.True(started.Wait(TimeSpan.FromSeconds(10)));
+        Thread.Sleep(100);
+        Assert.False(run.IsCompleted, "Run returned while a worker was still inside a unit");
+        gate.Set();
+        Assert.Throws<InvalidDataException>(() => run.GetAwaiter().GetResult());
+        Assert.Equal([0, 4], ran.Order());
+
+        fail = false;
+        ran.Clear();
+        runner.Run(1);
+        Assert.Equal(Enumerable.Range(0, 8), ran.Order());
+    }
 }

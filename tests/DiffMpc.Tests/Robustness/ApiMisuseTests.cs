@@ -110,6 +110,66 @@ public sealed class ApiMisuseTests
         Bitwise.Equal(before, solver.Backward(dx, null).Parameters, "dL/dtheta after the solver recovered");
     }
 
+    /// <summary>
+    /// The same with the throw on the caller's own chunk (element 0) while the pool thread's chunk
+    /// is still running (slowed down): Solve must wait for that worker before it rethrows, or the
+    /// worker runs on into the next Solve, sharing its scratch and counters (a review saw a
+    /// NullReferenceException there, or a result unlike a fresh solver's). Timing-dependent: it
+    /// failed in about one run in four without the fix; BatchRunnerTests has the deterministic
+    /// test of the runner.
+    /// </summary>
+    [Fact]
+    public void IlqrSolver_ModelThatThrowsOnTheCallersChunk_LeavesNoWorkerRunning()
+    {
+        PendulumInstance k = new PendulumSpec(6, 16, PerStageCost: false, BoundMode: 0, Seed: 6).Build();
+        NonlinearProblem p = k.Problem;
+        var model = new Tripwire(p.Dynamics);
+        var options = new DiffMpc.Options.MpcOptions { MaxDegreeOfParallelism = 2 };
+        var solver = new IlqrSolver(p.Dimensions, model, options);
+        NonlinearProblem With(double[] x0) => new(p.Dimensions, model, p.Parameters, x0, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper);
+        double[] tripped = (double[])p.XInit.Clone();
+        tripped[2] = Tripwire.Trigger;   // element 0's angular speed
+        Assert.True(solver.RunsInParallel);
+
+        MpcSolution fresh = new IlqrSolver(p.Dimensions, model, options).Solve(With(p.XInit));
+        model.SlowDown = true;   // a worker left running would still be at work in the next Solve
+        for (int rep = 0; rep < 2; rep++)
+        {
+            Assert.Throws<InvalidDataException>(() => solver.Solve(With(tripped)));
+            MpcSolution sol = solver.Solve(With(p.XInit));
+            Bitwise.Equal(fresh.X, sol.X, $"x after a throwing solve (rep {rep})");
+            Bitwise.Equal(fresh.U, sol.U, $"u after a throwing solve (rep {rep})");
+        }
+    }
+
+    /// <summary>The wrapped model, throwing for the state whose last entry is <see cref="Trigger"/>, and slow while <see cref="SlowDown"/>.</summary>
+    private sealed class Tripwire(IDynamics inner) : IDynamics
+    {
+        public const double Trigger = 0.123456789;
+
+        public volatile bool SlowDown;
+
+        public int StateDim => inner.StateDim;
+
+        public int ControlDim => inner.ControlDim;
+
+        public int ParameterCount => inner.ParameterCount;
+
+        public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
+            where T : System.Numerics.IFloatingPointIeee754<T>
+        {
+            if (double.CreateTruncating(x[^1]) == Trigger)
+            {
+                throw new InvalidDataException("tripwire");
+            }
+            if (SlowDown)
+            {
+                Thread.SpinWait(200);
+            }
+            inner.Step(x, u, theta, xNext);
+        }
+    }
+
     /// <summary>A QuadraticCost made for other dimensions is refused by the problem, naming the cost.</summary>
     [Fact]
     public void NonlinearProblem_QuadraticCostOfOtherDimensions_IsRejected()
