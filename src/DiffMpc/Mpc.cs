@@ -56,6 +56,7 @@ public static class Mpc
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs: a copy of the caller's own.</returns>
     /// <exception cref="ArgumentException">The solution is not a nonlinear one, or a gradient array is invalid.</exception>
+    /// <exception cref="InvalidOperationException">The solution came from a reusable solver whose last Solve threw, so it has nothing to differentiate.</exception>
     public static NonlinearGradients BackwardNonlinear(MpcSolution solution, double[]? dLdx, double[]? dLdu)
     {
         Guard.NotNull(solution, nameof(solution));
@@ -78,6 +79,7 @@ public static class Mpc
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>Gradients shaped like the problem's inputs: a copy of the caller's own.</returns>
     /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
+    /// <exception cref="InvalidOperationException">The solution came from a reusable solver whose last Solve threw, so it has nothing to differentiate.</exception>
     public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu) =>
         Backward(solution, dLdx, dLdu, GradientKinds.All);
 
@@ -93,6 +95,7 @@ public static class Mpc
     /// <param name="kinds">The gradients to compute.</param>
     /// <returns>Gradients shaped like the problem's inputs (a copy of the caller's own); <see cref="MpcGradients.Computed"/> is <paramref name="kinds"/>.</returns>
     /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read), or <paramref name="kinds"/> has a bit that is no flag.</exception>
+    /// <exception cref="InvalidOperationException">The solution came from a reusable solver whose last Solve threw, so it has nothing to differentiate.</exception>
     public static MpcGradients Backward(MpcSolution solution, double[]? dLdx, double[]? dLdu, GradientKinds kinds)
     {
         Guard.NotNull(solution, nameof(solution));

@@ -201,7 +201,7 @@ public sealed class IlqrSolver
     /// <param name="dLdx">dL/dx, shape [T][B][n]; null means zero.</param>
     /// <param name="dLdu">dL/du, shape [T][B][m]; null means zero.</param>
     /// <returns>The solver-owned gradients (overwritten by the next call).</returns>
-    /// <exception cref="InvalidOperationException">No problem has been solved yet.</exception>
+    /// <exception cref="InvalidOperationException">No problem has been solved yet, or the last Solve threw (rejected input, a model or cost that threw, cancellation).</exception>
     /// <exception cref="ArgumentException">A gradient array has the wrong shape, or a non-finite value in the slots of an element with a differentiable solution (Converged, or see <see cref="Options.MpcOptions.DifferentiateUnconverged"/>; the slots of the other elements are not read).</exception>
     public NonlinearGradients Backward(double[]? dLdx, double[]? dLdu)
     {
