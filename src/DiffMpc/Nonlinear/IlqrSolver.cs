@@ -95,7 +95,7 @@ public sealed class IlqrSolver
         int T = dimensions.Horizon, B = dimensions.BatchSize, n = dimensions.StateDim, N = dimensions.TauDim;
         int p = dynamics.ParameterCount, nz = N + p;
         Guard.AtLeast(p, 0, nameof(dynamics), "ParameterCount (p)");
-        dimensions.CheckSize((long)T * B * N * p, "T B (n+m) p, the mixed second derivatives of the dynamics", nameof(dimensions));
+        dimensions.CheckSize((Int128)T * B * N * p, "T B (n+m) p, the mixed second derivatives of the dynamics", nameof(dimensions));
         int workers = Math.Clamp(Options.ResolvedDegreeOfParallelism, 1, B);
         _workers = workers;
         _ws = new LqrWorkspace(dimensions, workers);

@@ -26,21 +26,22 @@ public readonly record struct MpcDimensions(int Horizon, int BatchSize, int Stat
         Check(StateDim, "StateDim (n)", paramName);
         Check(ControlDim, "ControlDim (m)", paramName);
         long N = (long)StateDim + ControlDim;
-        CheckSize(N * N > Array.MaxLength ? long.MaxValue : (long)Horizon * BatchSize * N * N, "T B (n+m)^2, the values of C", paramName);
+        CheckSize(N * N > Array.MaxLength ? long.MaxValue : (Int128)Horizon * BatchSize * N * N, "T B (n+m)^2, the values of C", paramName);
     }
 
     /// <summary>
     /// Throws <see cref="ArgumentOutOfRangeException"/> naming <paramref name="paramName"/> when an
-    /// array of <paramref name="count"/> values (computed in 64 bits; long.MaxValue for "beyond
-    /// that") cannot be allocated.
+    /// array of <paramref name="count"/> values cannot be allocated. The count is a product of
+    /// dimensions in 128 bits, which no product of four ints overflows (in 64 bits one could wrap
+    /// around to a small count); from long.MaxValue on it is reported as "more than 9.2e18".
     /// </summary>
-    internal void CheckSize(long count, string what, string paramName)
+    internal void CheckSize(Int128 count, string what, string paramName)
     {
-        if (count < 0 || count > Array.MaxLength)
+        if (count > Array.MaxLength)
         {
             throw new ArgumentOutOfRangeException(paramName, this,
                 $"{what} must fit in one .NET array (at most {Array.MaxLength} values); these dimensions ({this}) need " +
-                (count == long.MaxValue || count < 0 ? "more than 9.2e18." : $"{count}."));
+                (count >= long.MaxValue ? "more than 9.2e18." : $"{count}."));
         }
     }
 

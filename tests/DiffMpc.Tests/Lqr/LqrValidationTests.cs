@@ -194,6 +194,7 @@ public sealed class LqrValidationTests
     [InlineData(65536, 65536, 1, 1, "17179869184")]
     [InlineData(1, 1, 50000, 50000, "more than")]
     [InlineData(1000, 1000, 40, 10, "2500000000")]
+    [InlineData(1 << 30, 1 << 30, 2, 2, "more than")]   // 2^64 values: 0 in 64-bit arithmetic
     public void Dimensions_BeyondTheLargestArray_AreRejected(int T, int B, int n, int m, string need)
     {
         var d = new MpcDimensions(T, B, n, m);
