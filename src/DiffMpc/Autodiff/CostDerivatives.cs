@@ -163,11 +163,7 @@ public sealed class CostDerivatives
             {
                 int width = Math.Min(nt - c0, w);
                 (double v, double dj) = SecondDerivatives(t, x, u, costParams, j, c0, width, row);
-                for (int k = 0; k < width; k++)
-                {
-                    hessian[j * nt + c0 + k] = row[k];
-                    hessian[(c0 + k) * nt + j] = row[k];
-                }
+                DynamicsDerivatives.WriteMirrored(hessian, nt, j, c0, row[..width]);
                 if (c0 == j)
                 {
                     gradient[j] = dj;

@@ -267,12 +267,9 @@ public sealed class DynamicsDerivatives
         {
             h += lambda[i] * g[i].Derivative.Tangents;
         }
-        for (int k = 0; k < width; k++)
-        {
-            double hk = h[k];
-            hessian[j * nz + c0 + k] = hk;
-            hessian[(c0 + k) * nz + j] = hk;
-        }
+        Span<double> row = stackalloc double[4];
+        h.CopyTo(row);
+        WriteMirrored(hessian, nz, j, c0, row[..width]);
         for (int i = 0; i < n && !jacobian.IsEmpty; i++)
         {
             jacobian[i * nz + j] = g[i].Derivative.Value;
@@ -305,12 +302,7 @@ public sealed class DynamicsDerivatives
         // register spills the vector each time).
         Span<double> row = stackalloc double[HessianRowDual.Width];
         h.StoreUnsafe(ref MemoryMarshal.GetReference(row));
-        for (int k = 0; k < width; k++)
-        {
-            double hk = row[k];
-            hessian[j * nz + c0 + k] = hk;
-            hessian[(c0 + k) * nz + j] = hk;
-        }
+        WriteMirrored(hessian, nz, j, c0, row[..width]);
         if (!jacobian.IsEmpty)
         {
             for (int i = 0; i < n; i++)
@@ -401,6 +393,20 @@ public sealed class DynamicsDerivatives
             }
         }
         return MaxRelativeError(hess, fd);
+    }
+
+    /// <summary>
+    /// Entries (j, c0 + k) and (c0 + k, j) of the symmetric size x size row-major
+    /// <paramref name="hessian"/> = row[k]: one block of row j of an upper-triangle evaluation,
+    /// mirrored (the Lagrangian Hessian here, the cost Hessian in <see cref="CostDerivatives"/>).
+    /// </summary>
+    internal static void WriteMirrored(Span<double> hessian, int size, int j, int c0, ReadOnlySpan<double> row)
+    {
+        for (int k = 0; k < row.Length; k++)
+        {
+            hessian[j * size + c0 + k] = row[k];
+            hessian[(c0 + k) * size + j] = row[k];
+        }
     }
 
     /// <summary>
