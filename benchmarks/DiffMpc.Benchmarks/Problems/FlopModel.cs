@@ -40,15 +40,8 @@ internal static class FlopModel
     /// Flops of the Riccati recursion alone (the first five lines of the forward: Q, q, the
     /// Cholesky factorisation, the gains and V, v) per stage and batch element.
     /// </summary>
-    public static double RiccatiPerStage(int n, int m)
-    {
-        double N = n + m, nn = n, mm = m;
-        return 2 * nn * nn * N + 2 * nn * N * N
-            + 2 * nn * nn + 2 * nn * N
-            + mm * mm * mm / 3
-            + 2 * mm * mm * nn + 2 * mm * mm
-            + 2 * nn * nn * mm + 2 * nn * mm;
-    }
+    public static double RiccatiPerStage(int n, int m) =>
+        RiccatiDynamics(n, m, lowerTriangles: false) + RiccatiFactor(n, m, lowerTriangles: false);
 
     /// <summary>Backward (gradient) flops per stage and batch element.</summary>
     public static double BackwardPerStage(int n, int m)
@@ -84,16 +77,23 @@ internal static class FlopModel
     /// panels of 4, 2 and 1 rows that reach to the panel's last row (<see cref="LowerPanelEntries"/>);
     /// the per-problem kernels compute them whole.
     /// </summary>
-    public static double RiccatiExecuted(int n, int m, int T, bool lowerTriangles)
+    public static double RiccatiExecuted(int n, int m, int T, bool lowerTriangles) =>
+        T * RiccatiFactor(n, m, lowerTriangles) + Math.Max(T - 1, 0) * RiccatiDynamics(n, m, lowerTriangles);
+
+    /// <summary>One stage's Riccati work with the dynamics: W = V F, Q += F' W, h = V f + v, q += F' h.</summary>
+    private static double RiccatiDynamics(int n, int m, bool lowerTriangles)
     {
-        double N = n + m, nn = n, mm = m;
+        double N = n + m, nn = n;
         double qEntries = lowerTriangles ? LowerPanelEntries(n + m) : N * N;
+        return 2 * nn * nn * N + 2 * nn * qEntries + 2 * nn * nn + 2 * nn * N;
+    }
+
+    /// <summary>One stage's Riccati work on Q: Cholesky of Q_uu, K and k, V = Q_xx + Q_xu K and v.</summary>
+    private static double RiccatiFactor(int n, int m, bool lowerTriangles)
+    {
+        double nn = n, mm = m;
         double vEntries = lowerTriangles ? LowerPanelEntries(n) : nn * nn;
-        double factor = mm * mm * mm / 3 + 2 * mm * mm * nn + 2 * mm * mm   // Cholesky of Q_uu, K and k
-            + 2 * mm * vEntries + 2 * nn * mm;                              // V = Q_xx + Q_xu K, v
-        double dynamics = 2 * nn * nn * N + 2 * nn * qEntries                // W = V F, Q += F' W
-            + 2 * nn * nn + 2 * nn * N;                                    // h = V f + v, q += F' h
-        return T * factor + Math.Max(T - 1, 0) * dynamics;
+        return mm * mm * mm / 3 + 2 * mm * mm * nn + 2 * mm * mm + 2 * mm * vEntries + 2 * nn * mm;
     }
 
     /// <summary>
