@@ -118,27 +118,9 @@ internal readonly struct Tangents8 : ITangents<Tangents8>
         get => Vector512.Create(_lo, _hi);
     }
 
-    /// <summary>Components 0-3.</summary>
-    public Vector256<double> Lower
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _lo;
-    }
-
-    /// <summary>Components 4-7.</summary>
-    public Vector256<double> Upper
-    {
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => _hi;
-    }
-
     /// <summary>The tangents held in <paramref name="vector"/> (component k in element k).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Tangents8 FromVector(Vector512<double> vector) => new(vector.GetLower(), vector.GetUpper());
-
-    /// <summary>The tangents with components 0-3 in <paramref name="lower"/> and 4-7 in <paramref name="upper"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Tangents8 FromHalves(Vector256<double> lower, Vector256<double> upper) => new(lower, upper);
 
     public static int Width => 8;
 
