@@ -94,7 +94,7 @@ public sealed class ApiMisuseTests
     {
         PendulumInstance k = new PendulumSpec(6, 16, PerStageCost: false, BoundMode: 0, Seed: 5).Build();
         NonlinearProblem p = k.Problem;
-        var model = new ThrowsAboveSpeed(p.Dynamics, limit: 100);
+        var model = new Tripwire(p.Dynamics, speed => speed > 100);
         var solver = new IlqrSolver(p.Dimensions, model, new DiffMpc.Options.MpcOptions { MaxDegreeOfParallelism = 2 });
         NonlinearProblem With(double[] x0) => new(p.Dimensions, model, p.Parameters, x0, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper);
         double[] dx = Enumerable.Repeat(1.0, p.Dimensions.Horizon * p.Dimensions.BatchSize * p.Dimensions.StateDim).ToArray();
@@ -123,12 +123,13 @@ public sealed class ApiMisuseTests
     {
         PendulumInstance k = new PendulumSpec(6, 16, PerStageCost: false, BoundMode: 0, Seed: 6).Build();
         NonlinearProblem p = k.Problem;
-        var model = new Tripwire(p.Dynamics);
+        const double Trigger = 0.123456789;
+        var model = new Tripwire(p.Dynamics, speed => speed == Trigger);
         var options = new DiffMpc.Options.MpcOptions { MaxDegreeOfParallelism = 2 };
         var solver = new IlqrSolver(p.Dimensions, model, options);
         NonlinearProblem With(double[] x0) => new(p.Dimensions, model, p.Parameters, x0, p.CostQuadratic, p.CostLinear, p.ControlLower, p.ControlUpper);
         double[] tripped = (double[])p.XInit.Clone();
-        tripped[2] = Tripwire.Trigger;   // element 0's angular speed
+        tripped[2] = Trigger;   // element 0's angular speed
         Assert.True(solver.RunsInParallel);
 
         MpcSolution fresh = new IlqrSolver(p.Dimensions, model, options).Solve(With(p.XInit));
@@ -142,11 +143,9 @@ public sealed class ApiMisuseTests
         }
     }
 
-    /// <summary>The wrapped model, throwing for the state whose last entry is <see cref="Trigger"/>, and slow while <see cref="SlowDown"/>.</summary>
-    private sealed class Tripwire(IDynamics inner) : IDynamics
+    /// <summary>The wrapped model, throwing for a state whose last entry (the pendulum's speed) trips it, and slow while <see cref="SlowDown"/>.</summary>
+    private sealed class Tripwire(IDynamics inner, Func<double, bool> trips) : IDynamics
     {
-        public const double Trigger = 0.123456789;
-
         public volatile bool SlowDown;
 
         public int StateDim => inner.StateDim;
@@ -158,9 +157,9 @@ public sealed class ApiMisuseTests
         public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
             where T : System.Numerics.IFloatingPointIeee754<T>
         {
-            if (double.CreateTruncating(x[^1]) == Trigger)
+            if (trips(double.CreateTruncating(x[^1])))
             {
-                throw new InvalidDataException("tripwire");
+                throw new InvalidDataException("state out of the model's range");
             }
             if (SlowDown)
             {
@@ -182,26 +181,6 @@ public sealed class ApiMisuseTests
         Assert.Equal("cost", ex.ParamName);
         Assert.Contains("n=2, m=2", ex.Message, StringComparison.Ordinal);
         Assert.Contains("n=3, m=1", ex.Message, StringComparison.Ordinal);
-    }
-
-    /// <summary>The wrapped model, throwing when a state's last entry exceeds the limit.</summary>
-    private sealed class ThrowsAboveSpeed(IDynamics inner, double limit) : IDynamics
-    {
-        public int StateDim => inner.StateDim;
-
-        public int ControlDim => inner.ControlDim;
-
-        public int ParameterCount => inner.ParameterCount;
-
-        public void Step<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> u, ReadOnlySpan<T> theta, Span<T> xNext)
-            where T : System.Numerics.IFloatingPointIeee754<T>
-        {
-            if (double.CreateTruncating(x[^1]) > limit)
-            {
-                throw new InvalidDataException("speed out of the model's range");
-            }
-            inner.Step(x, u, theta, xNext);
-        }
     }
 
     /// <summary>The message of a Backward after a Solve that threw says so (not "call Solve first").</summary>
